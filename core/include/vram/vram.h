@@ -1,0 +1,11 @@
+#pragma once
+
+/// Umbrella header of the vramcalc estimation core.
+
+#include "vram/config.h"     // IWYU pragma: export
+#include "vram/formats.h"    // IWYU pragma: export
+#include "vram/inference.h"  // IWYU pragma: export
+#include "vram/model.h"      // IWYU pragma: export
+#include "vram/presets.h"    // IWYU pragma: export
+#include "vram/status.h"     // IWYU pragma: export
+#include "vram/calculator.h"  // IWYU pragma: export

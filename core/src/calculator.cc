@@ -1,0 +1,211 @@
+#include "vram/calculator.h"
+
+#include <cmath>
+
+#include "json_fields.h"
+#include "vram/config.h"
+
+namespace vram {
+
+using internal::Json;
+using internal::JsonFields;
+using OrderedJson = nlohmann::ordered_json;
+
+Result<WeightFormat> ResolveWeightFormat(const ModelDescription& model, std::string_view id) {
+  if (id.empty() || id == "native") {
+    if (!model.native_quantization.empty()) return ParseWeightFormat(model.native_quantization);
+    switch (model.checkpoint_dtype) {
+      case DType::kF32: return ParseWeightFormat("fp32");
+      case DType::kF16: return ParseWeightFormat("fp16");
+      default: return ParseWeightFormat("bf16");
+    }
+  }
+  return ParseWeightFormat(id);
+}
+
+Result<Calculation> Calculate(const ModelDescription& model, const CalculatorRequest& request) {
+  if (request.mode != "inference") {
+    return Status(ErrorCode::kUnsupported,
+                  "mode: '" + request.mode.substr(0, 40) + "' is not available yet; use inference");
+  }
+  Result<WeightFormat> format = ResolveWeightFormat(model, request.weights);
+  if (!format.ok()) return format.status();
+  Result<WeightPlan> plan = PlanWeights(model, *format);
+  if (!plan.ok()) return plan.status();
+  Result<InferenceEstimate> estimate = EstimateInference(model, *plan, request.inference);
+  if (!estimate.ok()) return estimate.status();
+  Calculation c;
+  c.request = request;
+  c.request.weights = format->id;
+  c.model = model;
+  c.parameters = CountParameters(model);
+  c.weights = std::move(plan).value();
+  c.estimate = std::move(estimate).value();
+  return c;
+}
+
+Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json) {
+  if (json_text.size() > ConfigLimits::kMaxTextBytes + 4096) {
+    return Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit");
+  }
+  Json root = internal::ParseJson(json_text);
+  if (root.is_discarded() || !root.is_object()) {
+    return Status(ErrorCode::kParseError, "request: not a JSON object");
+  }
+  static const char* const kKeys[] = {
+      "model", "config", "mode", "weights", "kv_dtype", "context", "batch", "runtime",
+      "flash_attention", "attn_impl", "ubatch", "gpu_memory_utilization", "device_memory_bytes",
+      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size"};
+  for (auto it = root.begin(); it != root.end(); ++it) {
+    bool known = false;
+    for (const char* k : kKeys) known = known || it.key() == k;
+    if (!known) {
+      return Status(ErrorCode::kInvalidArgument, "request: unknown field '" + it.key().substr(0, 40) + "'");
+    }
+  }
+  JsonFields f(root, "request");
+  CalculatorRequest r;
+  InferenceRequest& q = r.inference;
+  VRAM_RETURN_IF_ERROR(f.String({"model"}, false, &r.model_id));
+  std::string mode, kv, runtime, attn;
+  VRAM_RETURN_IF_ERROR(f.String({"mode"}, false, &mode));
+  if (!mode.empty()) r.mode = mode;
+  VRAM_RETURN_IF_ERROR(f.String({"weights"}, false, &r.weights));
+  VRAM_RETURN_IF_ERROR(f.String({"kv_dtype"}, false, &kv));
+  if (!kv.empty()) {
+    Result<KvDType> parsed = ParseKvDType(kv);
+    if (!parsed.ok()) return parsed.status();
+    q.kv_dtype = *parsed;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"runtime"}, false, &runtime));
+  if (!runtime.empty()) {
+    Result<Runtime> parsed = ParseRuntime(runtime);
+    if (!parsed.ok()) return parsed.status();
+    q.runtime = *parsed;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"attn_impl"}, false, &attn));
+  if (!attn.empty()) {
+    Result<AttentionImpl> parsed = ParseAttentionImpl(attn);
+    if (!parsed.ok()) return parsed.status();
+    q.attention_impl = *parsed;
+  }
+  VRAM_RETURN_IF_ERROR(f.Int({"context"}, 1, int64_t{1} << 24, false, q.context_tokens, &q.context_tokens));
+  VRAM_RETURN_IF_ERROR(f.Int({"batch"}, 1, 65536, false, q.batch, &q.batch));
+  VRAM_RETURN_IF_ERROR(f.Int({"ubatch"}, 1, 65536, false, q.ubatch_tokens, &q.ubatch_tokens));
+  VRAM_RETURN_IF_ERROR(f.Int({"max_num_batched_tokens"}, 0, int64_t{1} << 24, false,
+                             q.vllm_max_batched_tokens, &q.vllm_max_batched_tokens));
+  VRAM_RETURN_IF_ERROR(f.Int({"max_num_seqs"}, 0, 65536, false, q.vllm_max_num_seqs, &q.vllm_max_num_seqs));
+  VRAM_RETURN_IF_ERROR(f.Int({"block_size"}, 1, 1024, false, q.vllm_block_tokens, &q.vllm_block_tokens));
+  int64_t device = 0;
+  VRAM_RETURN_IF_ERROR(f.Int({"device_memory_bytes"}, 0, int64_t{1} << 50, false, 0, &device));
+  q.device_memory_bytes = static_cast<uint64_t>(device);
+  VRAM_RETURN_IF_ERROR(f.Double({"gpu_memory_utilization"}, 0.0, 1.0, q.gpu_memory_utilization,
+                                &q.gpu_memory_utilization));
+  VRAM_RETURN_IF_ERROR(f.Bool({"flash_attention"}, q.flash_attention, &q.flash_attention));
+  VRAM_RETURN_IF_ERROR(f.Bool({"cuda_graphs"}, q.cuda_graphs, &q.cuda_graphs));
+  if (config_json != nullptr) {
+    config_json->clear();
+    const Json* config = f.Find({"config"});
+    if (config != nullptr) {
+      if (!config->is_object()) {
+        return Status(ErrorCode::kInvalidArgument, "request: field 'config' must be a config.json object");
+      }
+      *config_json = config->dump();
+    }
+  }
+  VRAM_RETURN_IF_ERROR(ValidateRequest(q));
+  return r;
+}
+
+namespace {
+
+OrderedJson ItemsJson(const std::vector<BreakdownItem>& items) {
+  OrderedJson out = OrderedJson::array();
+  for (const BreakdownItem& item : items) {
+    OrderedJson j;
+    j["category"] = item.category;
+    j["key"] = item.key;
+    j["label"] = item.label;
+    j["bytes"] = item.bytes;
+    j["explanation"] = item.explanation;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CalculationToJson(const Calculation& c) {
+  const InferenceRequest& q = c.request.inference;
+  const InferenceEstimate& e = c.estimate;
+  OrderedJson j;
+  j["model"] = c.request.model_id;
+  j["architecture"] = c.model.architecture;
+  OrderedJson inputs;
+  inputs["mode"] = c.request.mode;
+  inputs["weights"] = c.request.weights;
+  inputs["kv_dtype"] = KvDTypeName(q.kv_dtype);
+  inputs["context"] = q.context_tokens;
+  inputs["batch"] = q.batch;
+  inputs["runtime"] = RuntimeName(q.runtime);
+  inputs["flash_attention"] = q.flash_attention;
+  inputs["attn_impl"] = AttentionImplName(q.attention_impl);
+  inputs["ubatch"] = q.ubatch_tokens;
+  inputs["gpu_memory_utilization"] = q.gpu_memory_utilization;
+  inputs["device_memory_bytes"] = q.device_memory_bytes;
+  j["inputs"] = std::move(inputs);
+  j["parameters"] = c.parameters.total;
+  j["active_parameters"] = c.parameters.active;
+  j["embedding_parameters"] = c.parameters.embedding;
+  OrderedJson bytes;
+  bytes["weights"] = e.weights_bytes;
+  bytes["kv_cache"] = e.kv_cache_bytes;
+  bytes["activations"] = e.activations_bytes;
+  bytes["overhead"] = e.overhead_bytes;
+  bytes["total"] = e.total_bytes;
+  j["bytes"] = std::move(bytes);
+  j["host_bytes"] = e.host_bytes;
+  OrderedJson weights;
+  weights["bits_per_weight"] = std::round(c.weights.bits_per_weight * 1e4) / 1e4;
+  weights["bytes_read_per_token"] = c.weights.bytes_read_per_token;
+  weights["routed_expert_bytes"] = c.weights.routed_expert_bytes;
+  OrderedJson by_type = OrderedJson::object();
+  for (const auto& [type, n] : c.weights.bytes_by_type) by_type[type] = n;
+  weights["bytes_by_type"] = std::move(by_type);
+  j["weights"] = std::move(weights);
+  OrderedJson kv;
+  kv["bytes_per_token"] = e.kv_bytes_per_token;
+  kv["tokens_per_sequence"] = e.kv_tokens_per_sequence;
+  j["kv_cache"] = std::move(kv);
+  if (q.runtime == Runtime::kVllm) {
+    OrderedJson vllm;
+    vllm["reserved_bytes"] = e.runtime_reserved_bytes;
+    vllm["kv_capacity_tokens"] = e.kv_capacity_tokens;
+    j["vllm"] = std::move(vllm);
+  }
+  j["items"] = ItemsJson(e.items);
+  j["notes"] = e.notes;
+  return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+std::string CalculateJson(std::string_view request_json) {
+  auto error = [](const Status& s) {
+    OrderedJson j;
+    j["error"]["code"] = ErrorCodeName(s.code());
+    j["error"]["message"] = s.message();
+    return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
+  };
+  std::string config;
+  Result<CalculatorRequest> request = ParseCalculatorRequest(request_json, &config);
+  if (!request.ok()) return error(request.status());
+  if (config.empty()) {
+    return error(Status(ErrorCode::kInvalidArgument, "request: missing field 'config' (a config.json object)"));
+  }
+  Result<ModelDescription> model = ModelFromHfConfig(config);
+  if (!model.ok()) return error(model.status());
+  Result<Calculation> c = Calculate(*model, *request);
+  if (!c.ok()) return error(c.status());
+  return CalculationToJson(*c);
+}
+
+}  // namespace vram

@@ -1,0 +1,122 @@
+#include "vram/model.h"
+
+#include "vram/status.h"
+
+namespace vram {
+
+const char* ErrorCodeName(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kInvalidArgument: return "invalid_argument";
+    case ErrorCode::kOutOfRange: return "out_of_range";
+    case ErrorCode::kNotFound: return "not_found";
+    case ErrorCode::kParseError: return "parse_error";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kLimitExceeded: return "limit_exceeded";
+  }
+  return "unknown";
+}
+
+const char* AttentionKindName(AttentionKind kind) {
+  switch (kind) {
+    case AttentionKind::kFull: return "full";
+    case AttentionKind::kSlidingWindow: return "sliding_window";
+    case AttentionKind::kMla: return "mla";
+    case AttentionKind::kNone: return "none";
+  }
+  return "full";
+}
+
+const char* TensorRoleName(TensorRole role) {
+  switch (role) {
+    case TensorRole::kTokenEmbedding: return "token_embedding";
+    case TensorRole::kPositionEmbedding: return "position_embedding";
+    case TensorRole::kOutputHead: return "output_head";
+    case TensorRole::kNorm: return "norm";
+    case TensorRole::kAttnQ: return "attn_q";
+    case TensorRole::kAttnK: return "attn_k";
+    case TensorRole::kAttnV: return "attn_v";
+    case TensorRole::kAttnQkv: return "attn_qkv";
+    case TensorRole::kAttnOutput: return "attn_output";
+    case TensorRole::kAttnQA: return "attn_q_a";
+    case TensorRole::kAttnQB: return "attn_q_b";
+    case TensorRole::kAttnKvA: return "attn_kv_a";
+    case TensorRole::kAttnKvB: return "attn_kv_b";
+    case TensorRole::kAttnSinks: return "attn_sinks";
+    case TensorRole::kFfnGate: return "ffn_gate";
+    case TensorRole::kFfnUp: return "ffn_up";
+    case TensorRole::kFfnGateUp: return "ffn_gate_up";
+    case TensorRole::kFfnDown: return "ffn_down";
+    case TensorRole::kRouter: return "router";
+    case TensorRole::kExpertGate: return "expert_gate";
+    case TensorRole::kExpertUp: return "expert_up";
+    case TensorRole::kExpertDown: return "expert_down";
+    case TensorRole::kSharedExpertGate: return "shared_expert_gate";
+    case TensorRole::kSharedExpertUp: return "shared_expert_up";
+    case TensorRole::kSharedExpertDown: return "shared_expert_down";
+    case TensorRole::kSharedExpertRouter: return "shared_expert_router";
+  }
+  return "unknown";
+}
+
+bool TensorInfo::is_linear_weight() const {
+  if (is_bias || n_dims < 2) return false;
+  switch (role) {
+    case TensorRole::kTokenEmbedding:
+    case TensorRole::kPositionEmbedding:
+    case TensorRole::kNorm:
+    case TensorRole::kAttnSinks:
+      return false;
+    default:
+      return true;
+  }
+}
+
+bool TensorInfo::is_routed_expert() const {
+  return role == TensorRole::kExpertGate || role == TensorRole::kExpertUp ||
+         role == TensorRole::kExpertDown;
+}
+
+const char* DTypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kBF16: return "bf16";
+    case DType::kF8E4M3: return "f8_e4m3";
+    case DType::kF8E5M2: return "f8_e5m2";
+  }
+  return "bf16";
+}
+
+int DTypeBytes(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return 4;
+    case DType::kF16:
+    case DType::kBF16: return 2;
+    case DType::kF8E4M3:
+    case DType::kF8E5M2: return 1;
+  }
+  return 2;
+}
+
+ParameterCounts CountParameters(const ModelDescription& model) {
+  ParameterCounts counts;
+  for (const TensorInfo& t : model.tensors) {
+    const int64_t n = t.elements();
+    counts.total += n;
+    if (t.role == TensorRole::kTokenEmbedding || t.role == TensorRole::kPositionEmbedding) {
+      counts.embedding += n;
+    }
+    if (t.is_routed_expert() && t.layer >= 0 &&
+        static_cast<size_t>(t.layer) < model.feed_forward.size()) {
+      const LayerFeedForward& ffn = model.feed_forward[static_cast<size_t>(t.layer)];
+      counts.routed_expert += n;
+      counts.active += ffn.num_experts > 0 ? n / ffn.num_experts * ffn.experts_per_token : n;
+    } else {
+      counts.active += n;
+    }
+  }
+  return counts;
+}
+
+}  // namespace vram

@@ -1,0 +1,54 @@
+#include "test_util.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace vram::test {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const std::vector<ModelPreset>& Presets() {
+  static const std::vector<ModelPreset> presets = [] {
+    Result<std::vector<ModelPreset>> parsed =
+        ParseModelPresets(ReadText(std::string(VRAM_PRESETS_DIR) + "/models.json"));
+    if (!parsed.ok()) {
+      ADD_FAILURE() << parsed.status().message();
+      return std::vector<ModelPreset>{};
+    }
+    return std::move(parsed).value();
+  }();
+  return presets;
+}
+
+ModelDescription PresetModel(const std::string& id) {
+  const ModelPreset* preset = FindPreset(Presets(), id);
+  if (preset == nullptr) {
+    ADD_FAILURE() << "no preset " << id;
+    return {};
+  }
+  Result<ModelDescription> model = ModelFromHfConfig(preset->config_json);
+  if (!model.ok()) {
+    ADD_FAILURE() << id << ": " << model.status().message();
+    return {};
+  }
+  return std::move(model).value();
+}
+
+WeightPlan Plan(const ModelDescription& model, const std::string& format) {
+  Result<WeightFormat> f = ParseWeightFormat(format);
+  EXPECT_TRUE(f.ok()) << f.status().message();
+  if (!f.ok()) return {};
+  Result<WeightPlan> plan = PlanWeights(model, *f);
+  EXPECT_TRUE(plan.ok()) << plan.status().message();
+  if (!plan.ok()) return {};
+  return std::move(plan).value();
+}
+
+}  // namespace vram::test

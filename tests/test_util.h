@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "vram/vram.h"
+
+namespace vram::test {
+
+/// The presets shipped in presets/models.json (parsed once).
+const std::vector<ModelPreset>& Presets();
+
+/// The model of a preset id; fails the test (and returns an empty model) when it cannot build.
+ModelDescription PresetModel(const std::string& id);
+
+/// Reads a whole file; empty when missing.
+std::string ReadText(const std::string& path);
+
+/// Weight plan of a preset under a format id (asserting success).
+WeightPlan Plan(const ModelDescription& model, const std::string& format);
+
+}  // namespace vram::test
