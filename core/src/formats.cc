@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <map>
 
+#include "gguf_mix.h"
+#include "world.h"
+
 namespace vram {
 namespace {
 
@@ -374,26 +377,30 @@ Result<uint64_t> QuantizedBytes(const WeightFormat& f, const TensorInfo& t, std:
 
 }  // namespace
 
-GgmlType GgufTensorTypeWithFallback(const ModelDescription& model, const TensorInfo& tensor,
-                                    const WeightFormat& format);
-
 Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat& format) {
   WeightPlan plan;
   plan.format = format;
   plan.tensors.resize(model.tensors.size());
   std::map<std::string, uint64_t> by_type;
   int64_t parameters = 0;
+  const MixContext mix_context =
+      format.scheme == QuantScheme::kGgufMix ? ContextFor(model, format.gguf_mix) : MixContext{};
   for (size_t i = 0; i < model.tensors.size(); ++i) {
     const TensorInfo& t = model.tensors[i];
     TensorStorage& s = plan.tensors[i];
     const uint64_t elements = static_cast<uint64_t>(t.elements());
     parameters += t.elements();
     bool quantized = false;
+    const GgmlTypeInfo* gguf_info = nullptr;
     if (format.is_gguf()) {
       GgmlType type = GgmlType::kF32;
       // llama.cpp quantizes only 2-D+ tensors whose name ends in "weight".
-      if (!t.is_bias && t.n_dims >= 2) type = GgufTensorTypeWithFallback(model, t, format);
+      if (!t.is_bias && t.n_dims >= 2) {
+        type = format.scheme == QuantScheme::kGgufMix ? GgufTensorType(mix_context, t, format.gguf_mix)
+                                                      : GgufPureTensorType(t, format.gguf_type);
+      }
       const GgmlTypeInfo* info = FindGgmlType(static_cast<int32_t>(type));
+      gguf_info = info;
       if (t.ne[0] % info->block_elements != 0) {
         return Status(ErrorCode::kUnsupported,
                       "weights: tensor " + t.name + " has rows of " + std::to_string(t.ne[0]) +
@@ -431,7 +438,18 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
       }
     }
     plan.bytes_read_per_token += read;
+    if (t.role == TensorRole::kTokenEmbedding) plan.token_embedding_bytes = s.bytes;
+    if (format.is_gguf() && (t.role != TensorRole::kTokenEmbedding || model.tied_embeddings)) {
+      uint64_t alloc = s.bytes;
+      const GgmlTypeInfo* info = gguf_info;
+      if (info != nullptr && info->block_elements > 1 && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
+        const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
+        alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
+      }
+      plan.cuda_device_bytes += CeilDiv(alloc, world::kCudaTensorAlignment) * world::kCudaTensorAlignment;
+    }
   }
+  plan.parameters = CountParameters(model);
   for (const auto& [type, bytes] : by_type) plan.bytes_by_type.emplace_back(type, bytes);
   std::sort(plan.bytes_by_type.begin(), plan.bytes_by_type.end(),
             [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });

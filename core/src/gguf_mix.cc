@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <string>
 
+#include "gguf_mix.h"
 #include "vram/formats.h"
 
 namespace vram {
@@ -73,17 +74,9 @@ bool UseMoreBits(int64_t i, int64_t n) {
 
 bool Contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
-/// Model facts the rules consult.
-struct MixContext {
-  int64_t n_layer = 0;
-  int64_t n_expert = 0;
-  int64_t n_gqa = 1;
-  int64_t n_attention_wv = 0;
-  bool has_output = true;
-  bool is_falcon = false;
-  bool is_70b_type = false;  ///< llama.cpp's LLM_TYPE_70B (80-layer Llama with GQA, Qwen2-72B).
-  bool has_imatrix = false;
-};
+}  // namespace
+
+
 
 MixContext ContextFor(const ModelDescription& m, M mix) {
   MixContext c;
@@ -115,6 +108,8 @@ MixContext ContextFor(const ModelDescription& m, M mix) {
   }
   return c;
 }
+
+namespace {
 
 bool OneOf(M mix, std::initializer_list<M> set) {
   return std::find(set.begin(), set.end(), mix) != set.end();
@@ -290,22 +285,20 @@ bool KeptAsIs(const TensorInfo& t) {
 }  // namespace
 
 GgmlType GgufMixTensorType(const ModelDescription& model, const TensorInfo& tensor, GgufMix mix) {
+  return GgufTensorType(ContextFor(model, mix), tensor, mix);
+}
+
+GgmlType GgufTensorType(const MixContext& context, const TensorInfo& tensor, GgufMix mix) {
   if (KeptAsIs(tensor)) return T::kF32;
   const T base = DefaultType(mix);
   if (!IsQuantized(base)) return base;
-  const MixContext context = ContextFor(model, mix);
   return Fallback(RuleType(context, tensor, mix, base), tensor.ne[0]);
 }
 
-/// Used by PlanWeights: the stored type of one 2-D tensor under a GGUF format.
-GgmlType GgufTensorTypeWithFallback(const ModelDescription& model, const TensorInfo& tensor,
-                                    const WeightFormat& format) {
+GgmlType GgufPureTensorType(const TensorInfo& tensor, GgmlType type) {
   if (KeptAsIs(tensor)) return T::kF32;
-  if (format.scheme == QuantScheme::kGgufPure) {
-    if (!IsQuantized(format.gguf_type)) return format.gguf_type;
-    return Fallback(format.gguf_type, tensor.ne[0]);
-  }
-  return GgufMixTensorType(model, tensor, format.gguf_mix);
+  if (!IsQuantized(type)) return type;
+  return Fallback(type, tensor.ne[0]);
 }
 
 }  // namespace vram

@@ -62,6 +62,20 @@ LayerCacheRow CacheRow(const AttentionGeometry& g, const LayerAttention& layer, 
 
 bool IsBlockKv(KvDType d) { return d == KvDType::kQ8_0 || d == KvDType::kQ4_0; }
 
+/// Bytes of a cache row whose length was already checked against the block size.
+uint64_t RowBytes(KvDType dtype, int64_t elements) {
+  const uint64_t n = static_cast<uint64_t>(elements);
+  switch (dtype) {
+    case KvDType::kF32: return 4 * n;
+    case KvDType::kF16:
+    case KvDType::kBF16: return 2 * n;
+    case KvDType::kF8: return n;
+    case KvDType::kQ8_0: return n / 32 * 34;
+    case KvDType::kQ4_0: return n / 32 * 18;
+  }
+  return 2 * n;
+}
+
 }  // namespace
 
 const char* KvDTypeName(KvDType dtype) {
@@ -187,12 +201,18 @@ Status ValidateRequest(const InferenceRequest& r) {
 
 namespace {
 
+/// Collects items; explanations are built only when asked for (they cost more than the numbers).
 struct Builder {
   InferenceEstimate* e;
-  void Add(const char* category, const char* key, const char* label, uint64_t bytes,
-           std::string why) {
-    if (bytes == 0) return;
-    e->items.push_back({category, key, label, bytes, std::move(why)});
+  bool explain;
+  template <typename Why>
+  void Add(const char* category, const char* key, const char* label, uint64_t bytes, Why why) {
+    if (!explain || bytes == 0) return;
+    e->items.push_back({category, key, label, bytes, why()});
+  }
+  template <typename Text>
+  void Note(Text text) {
+    if (explain) e->notes.push_back(text());
   }
 };
 
@@ -240,8 +260,10 @@ int64_t LayerTokens(const ModelDescription& m, const LayerAttention& layer, cons
 
 }  // namespace
 
-Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const WeightPlan& weights,
-                                            const InferenceRequest& r) {
+namespace {
+
+Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPlan& weights,
+                                   const InferenceRequest& r, bool explain) {
   VRAM_RETURN_IF_ERROR(ValidateRequest(r));
   if (model.tensors.empty() || model.attention.layers.empty()) {
     return Status(ErrorCode::kInvalidArgument, "model: empty geometry or inventory");
@@ -265,9 +287,9 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
   }
 
   InferenceEstimate e;
-  Builder b{&e};
+  Builder b{&e, explain};
   const AttentionGeometry& g = model.attention;
-  const ParameterCounts counts = CountParameters(model);
+  const ParameterCounts& counts = weights.parameters;
   e.parameters = counts.total;
   e.active_parameters = counts.active;
   const uint64_t batch = static_cast<uint64_t>(r.batch);
@@ -302,29 +324,14 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
 
   // --- Weights -------------------------------------------------------------------------------
   uint64_t device_weights = weights.total_bytes;
-  uint64_t host_embedding = 0;
+  const uint64_t host_embedding = weights.token_embedding_bytes;
   if (r.runtime == Runtime::kLlamaCpp) {
     // llama-model.cpp: the input layer (token_embd) always stays in a CPU buffer; a tied model
-    // gets a duplicate as its output tensor on the GPU. CUDA buffers align every tensor to 128
-    // bytes and pad quantized rows to a multiple of 512 values.
-    device_weights = 0;
-    for (size_t i = 0; i < model.tensors.size(); ++i) {
-      const TensorInfo& t = model.tensors[i];
-      const uint64_t bytes = weights.tensors[i].bytes;
-      if (t.role == TensorRole::kTokenEmbedding) host_embedding = bytes;
-      if (t.role == TensorRole::kTokenEmbedding && !model.tied_embeddings) continue;
-      uint64_t alloc = bytes;
-      const GgmlTypeInfo* type = FindGgmlTypeByName(weights.tensors[i].type);
-      const bool quantized = type != nullptr && type->block_elements > 1;
-      if (quantized && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
-        const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
-        alloc += static_cast<uint64_t>(extra / type->block_elements * type->block_bytes);
-      }
-      device_weights += RoundUp(alloc, world::kCudaTensorAlignment);
-    }
+    // gets a duplicate as its output tensor on the GPU (sized in the weight plan).
+    device_weights = weights.cuda_device_bytes;
   }
   e.weights_bytes = device_weights;
-  {
+  b.Add("weights", "weights", "Weights", device_weights, [&] {
     char bpw[32];
     std::snprintf(bpw, sizeof bpw, "%.3f", weights.bits_per_weight);
     std::string why = Thousands(static_cast<uint64_t>(counts.total)) + " parameters stored as " +
@@ -335,19 +342,18 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
                  ? "; llama.cpp keeps token_embd on the CPU and a copy as the tied output head on the GPU"
                  : "; llama.cpp keeps token_embd (" + Thousands(host_embedding) + " bytes) in host RAM";
     }
-    b.Add("weights", "weights", "Weights", device_weights, why);
-  }
+    return why;
+  });
 
   // --- KV cache ------------------------------------------------------------------------------
   uint64_t kv_bytes = 0, per_token_all_layers = 0, block_bytes_all_layers = 0;
   int64_t window_layers = 0, mla_layers = 0, ignored_windows = 0;
   for (const LayerAttention& layer : g.layers) {
     const LayerCacheRow row = CacheRow(g, layer, r.runtime);
-    Result<uint64_t> k_bytes = KvRowBytes(r.kv_dtype, row.k_elements);
-    if (!k_bytes.ok()) return k_bytes.status();
-    Result<uint64_t> v_bytes = KvRowBytes(r.kv_dtype, row.v_elements);
-    if (!v_bytes.ok()) return v_bytes.status();
-    const uint64_t per_token = *k_bytes + *v_bytes;
+    if (IsBlockKv(r.kv_dtype) && (row.k_elements % 32 != 0 || row.v_elements % 32 != 0)) {
+      return KvRowBytes(r.kv_dtype, row.k_elements % 32 != 0 ? row.k_elements : row.v_elements).status();
+    }
+    const uint64_t per_token = RowBytes(r.kv_dtype, row.k_elements) + RowBytes(r.kv_dtype, row.v_elements);
     per_token_all_layers += per_token;
     block_bytes_all_layers += per_token * static_cast<uint64_t>(r.vllm_block_tokens);
     const int64_t tokens = LayerTokens(model, layer, r, plan);
@@ -360,7 +366,7 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
   }
   e.kv_cache_bytes = kv_bytes;
   e.kv_bytes_per_token = per_token_all_layers;
-  {
+  b.Add("kv_cache", "kv_cache", "KV cache", kv_bytes, [&] {
     std::string why;
     if (mla_layers > 0 && r.runtime != Runtime::kTransformers) {
       why = std::to_string(mla_layers) + " MLA layers x (" + std::to_string(g.mla_kv_lora_rank) +
@@ -380,10 +386,12 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
       why += r.runtime == Runtime::kLlamaCpp ? "; llama.cpp pads each sequence's cache to a multiple of 256 cells"
                                              : "; vLLM allocates whole blocks of " + std::to_string(r.vllm_block_tokens) + " tokens";
     }
-    b.Add("kv_cache", "kv_cache", "KV cache", kv_bytes, why);
-    if (ignored_windows > 0) {
-      e.notes.push_back("llama.cpp does not implement this model's sliding window; it caches the full context on every layer");
-    }
+    return why;
+  });
+  if (ignored_windows > 0) {
+    b.Note([] {
+      return std::string("llama.cpp does not implement this model's sliding window; it caches the full context on every layer");
+    });
   }
 
   // --- Activations (transient peak) ----------------------------------------------------------
@@ -407,12 +415,10 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
       const uint64_t chunk = std::min<uint64_t>(ctx, static_cast<uint64_t>(r.ubatch_tokens)) * batch;
       const uint64_t layer_ws = chunk * (2 * hidden + qkv_width + ffn_factor * widest_ffn) * 2;
       const uint64_t logits = batch * vocab * 4;
-      b.Add("activations", "layer_working_set", "Layer working set", layer_ws,
-            "one layer's live tensors for a prefill chunk of " + Thousands(chunk) +
+      b.Add("activations", "layer_working_set", "Layer working set", layer_ws, [&] { return std::string("one layer's live tensors for a prefill chunk of " + Thousands(chunk) +
                 " tokens: hidden state and residual, Q/K/V, MLP intermediates (" +
-                Thousands(widest_ffn) + " wide) in 16-bit; attention is fused so no score matrix");
-      b.Add("activations", "logits", "Logits", logits,
-            "fp32 logits over " + Thousands(vocab) + " tokens for the last position of each sequence");
+                Thousands(widest_ffn) + " wide) in 16-bit; attention is fused so no score matrix"); });
+      b.Add("activations", "logits", "Logits", logits, [&] { return std::string("fp32 logits over " + Thousands(vocab) + " tokens for the last position of each sequence"); });
       activations = layer_ws + logits;
       break;
     }
@@ -437,15 +443,14 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
                                          " heads x " + Thousands(n_kv) + " cells x " + Thousands(ubatch) +
                                          " tokens (no flash attention)")
               : "one layer's fp32 MLP intermediates for the ubatch";
-      b.Add("activations", "compute_buffer", "Compute buffer", compute,
-            "llama.cpp reserves its compute buffer for the worst ubatch (" + Thousands(ubatch) +
-                " tokens against " + Thousands(n_kv) + " cells); the largest live set is " + what);
+      b.Add("activations", "compute_buffer", "Compute buffer", compute, [&] { return std::string("llama.cpp reserves its compute buffer for the worst ubatch (" + Thousands(ubatch) +
+                " tokens against " + Thousands(n_kv) + " cells); the largest live set is " + what); });
       activations = compute;
       // Host side: the output buffer (n_vocab x n_seq fp32) and the CPU compute buffer holding the
       // token-embedding rows and the fp32 mask.
       e.host_bytes = host_embedding + vocab * batch * 4 + (hidden + n_kv) * ubatch * 4;
-      e.notes.push_back("host RAM: " + GiB(e.host_bytes) +
-                        " (token embeddings, output buffer and CPU compute buffer)");
+      b.Note([&] { return std::string("host RAM: " + GiB(e.host_bytes) +
+                        " (token embeddings, output buffer and CPU compute buffer)"); });
       break;
     }
     case Runtime::kVllm: {
@@ -458,10 +463,9 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
       const uint64_t seqs = std::min<uint64_t>(tokens, static_cast<uint64_t>(plan.vllm_max_seqs));
       const uint64_t logits = seqs * vocab * (dtype_bytes + 4 + 4);
       const uint64_t peak = std::max(ffn, attention) + logits;
-      b.Add("activations", "profile_peak", "Activation peak (profile run)", peak,
-            "vLLM profiles one forward pass of max_num_batched_tokens = " + Thousands(tokens) +
+      b.Add("activations", "profile_peak", "Activation peak (profile run)", peak, [&] { return std::string("vLLM profiles one forward pass of max_num_batched_tokens = " + Thousands(tokens) +
                 " tokens: 16-bit MLP intermediates (" + Thousands(widest_ffn) +
-                " wide) plus logits and fp32 sampler copies for " + Thousands(seqs) + " requests");
+                " wide) plus logits and fp32 sampler copies for " + Thousands(seqs) + " requests"); });
       activations = peak;
       break;
     }
@@ -489,20 +493,16 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
       const uint64_t logits = batch * vocab * (dtype_bytes + 4);
       const uint64_t peak = std::max(ffn, attention);
       if (r.attention_impl == AttentionImpl::kEager && attention >= ffn) {
-        b.Add("activations", "attention_scores", "Attention scores (eager)", scores,
-              "eager attention materializes " + std::to_string(heads) + " heads x " + Thousands(ctx) +
+        b.Add("activations", "attention_scores", "Attention scores (eager)", scores, [&] { return std::string("eager attention materializes " + std::to_string(heads) + " heads x " + Thousands(ctx) +
                   " x " + Thousands(ctx) + " scores per sequence (model dtype, fp32 softmax and a "
-                  "cast copy live at once) plus the causal mask; sdpa or flash_attention_2 avoid it");
-        b.Add("activations", "layer_working_set", "Layer working set", peak - scores,
-              "hidden state, residual and Q/K/V of the whole prompt in one layer");
+                  "cast copy live at once) plus the causal mask; sdpa or flash_attention_2 avoid it"); });
+        b.Add("activations", "layer_working_set", "Layer working set", peak - scores, [&] { return std::string("hidden state, residual and Q/K/V of the whole prompt in one layer"); });
       } else {
-        b.Add("activations", "layer_working_set", "Layer working set", peak,
-              "the whole prompt (" + Thousands(tokens) +
+        b.Add("activations", "layer_working_set", "Layer working set", peak, [&] { return std::string("the whole prompt (" + Thousands(tokens) +
                   " tokens) passes each layer at once: hidden state, residual and MLP intermediates (" +
-                  Thousands(widest_ffn) + " wide)" + (scores > 0 ? " or the padding mask" : ""));
+                  Thousands(widest_ffn) + " wide)" + (scores > 0 ? " or the padding mask" : "")); });
       }
-      b.Add("activations", "logits", "Logits", logits,
-            "logits of the last position only (logits_to_keep=1), copied to fp32 for sampling");
+      b.Add("activations", "logits", "Logits", logits, [&] { return std::string("logits of the last position only (logits_to_keep=1), copied to fp32 for sampling"); });
       activations = peak + logits;
       break;
     }
@@ -514,37 +514,31 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
   uint64_t vllm_budgeted_overhead = 0;
   switch (r.runtime) {
     case Runtime::kTheoretical:
-      e.notes.push_back("theoretical profile: no runtime overhead, no padding; weights, exact KV cache "
-                        "and the minimum transient working set only");
+      b.Note([&] { return std::string("theoretical profile: no runtime overhead, no padding; weights, exact KV cache "
+                        "and the minimum transient working set only"); });
       break;
     case Runtime::kLlamaCpp:
       overhead = world::kLlamaCppCudaContextBytes;
-      b.Add("overhead", "cuda_context", "CUDA context", overhead,
-            "driver context, loaded kernels and cuBLAS handle of the process");
+      b.Add("overhead", "cuda_context", "CUDA context", overhead, [&] { return std::string("driver context, loaded kernels and cuBLAS handle of the process"); });
       break;
     case Runtime::kVllm: {
-      b.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes,
-            "PyTorch process CUDA context with lazy module loading (measured 287 MB); outside vLLM's "
-            "gpu_memory_utilization budget");
-      b.Add("overhead", "non_torch", "Non-torch memory", world::kVllmNonTorchBytes,
-            "NCCL, cuBLAS and CUDA runtime growth that vLLM's profiler reports as non_torch_memory");
+      b.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes, [&] { return std::string("PyTorch process CUDA context with lazy module loading (measured 287 MB); outside vLLM's "
+            "gpu_memory_utilization budget"); });
+      b.Add("overhead", "non_torch", "Non-torch memory", world::kVllmNonTorchBytes, [&] { return std::string("NCCL, cuBLAS and CUDA runtime growth that vLLM's profiler reports as non_torch_memory"); });
       vllm_budgeted_overhead = world::kVllmNonTorchBytes;
       if (r.cuda_graphs) {
-        b.Add("overhead", "cuda_graphs", "CUDA graphs", world::kVllmCudaGraphBytes,
-              "captured decode graphs for batch sizes 1-512 (turn off with --enforce-eager)");
+        b.Add("overhead", "cuda_graphs", "CUDA graphs", world::kVllmCudaGraphBytes, [&] { return std::string("captured decode graphs for batch sizes 1-512 (turn off with --enforce-eager)"); });
         vllm_budgeted_overhead += world::kVllmCudaGraphBytes;
       }
       overhead = world::kPytorchCudaContextBytes + vllm_budgeted_overhead;
       break;
     }
     case Runtime::kTransformers:
-      b.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes,
-            "PyTorch process CUDA context with lazy module loading (measured 287 MB)");
-      b.Add("overhead", "cublas_workspace", "cuBLAS workspace", world::kCublasWorkspaceBytes,
-            "PyTorch's cuBLAS workspace for the compute stream");
+      b.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes, [&] { return std::string("PyTorch process CUDA context with lazy module loading (measured 287 MB)"); });
+      b.Add("overhead", "cublas_workspace", "cuBLAS workspace", world::kCublasWorkspaceBytes, [&] { return std::string("PyTorch's cuBLAS workspace for the compute stream"); });
       overhead = world::kPytorchCudaContextBytes + world::kCublasWorkspaceBytes;
-      e.notes.push_back("PyTorch's caching allocator may hold more than this (reserved > allocated); "
-                        "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True reduces fragmentation");
+      b.Note([&] { return std::string("PyTorch's caching allocator may hold more than this (reserved > allocated); "
+                        "PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True reduces fragmentation"); });
       break;
   }
   e.overhead_bytes = overhead;
@@ -561,25 +555,37 @@ Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const
         const uint64_t blocks = (e.runtime_reserved_bytes - non_kv) / block_bytes_all_layers;
         e.kv_capacity_tokens = static_cast<int64_t>(blocks) * r.vllm_block_tokens;
       }
-      e.notes.push_back("vLLM takes " + GiB(e.runtime_reserved_bytes) + " (gpu_memory_utilization x " +
+      b.Note([&] { return std::string("vLLM takes " + GiB(e.runtime_reserved_bytes) + " (gpu_memory_utilization x " +
                         GiB(r.device_memory_bytes) + ") and fills what is left after weights, "
                         "activations and overhead with KV blocks: " +
-                        Thousands(static_cast<uint64_t>(e.kv_capacity_tokens)) + " tokens");
+                        Thousands(static_cast<uint64_t>(e.kv_capacity_tokens)) + " tokens"); });
       if (e.kv_capacity_tokens < r.context_tokens) {
-        e.notes.push_back("vLLM would refuse to start: one request of " + Thousands(ctx) +
-                          " tokens does not fit in the KV budget");
+        b.Note([&] { return std::string("vLLM would refuse to start: one request of " + Thousands(ctx) +
+                          " tokens does not fit in the KV budget"); });
       }
     } else {
-      e.notes.push_back("vLLM reserves gpu_memory_utilization x device memory regardless of need; "
-                        "give a device to see what it takes and how many tokens of KV cache fit");
+      b.Note([&] { return std::string("vLLM reserves gpu_memory_utilization x device memory regardless of need; "
+                        "give a device to see what it takes and how many tokens of KV cache fit"); });
     }
   }
   if (model.max_context_tokens > 0 && r.context_tokens > model.max_context_tokens) {
-    e.notes.push_back("context " + Thousands(ctx) + " exceeds the model's max_position_embeddings " +
-                      Thousands(static_cast<uint64_t>(model.max_context_tokens)));
+    b.Note([&] { return std::string("context " + Thousands(ctx) + " exceeds the model's max_position_embeddings " +
+                      Thousands(static_cast<uint64_t>(model.max_context_tokens))); });
   }
-  for (const std::string& w : model.warnings) e.notes.push_back(w);
+  for (const std::string& w : model.warnings) b.Note([&] { return w; });
   return e;
+}
+
+}  // namespace
+
+Result<InferenceEstimate> EstimateNumbers(const ModelDescription& model, const WeightPlan& weights,
+                                          const InferenceRequest& request) {
+  return Estimate(model, weights, request, /*explain=*/false);
+}
+
+Result<InferenceEstimate> EstimateInference(const ModelDescription& model, const WeightPlan& weights,
+                                            const InferenceRequest& request) {
+  return Estimate(model, weights, request, /*explain=*/true);
 }
 
 }  // namespace vram

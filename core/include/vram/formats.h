@@ -109,6 +109,12 @@ struct WeightPlan {
   /// Bytes per storage type, largest first ("Q4_K" -> bytes).
   std::vector<std::pair<std::string, uint64_t>> bytes_by_type;
   double bits_per_weight = 0;  ///< total_bytes * 8 / parameters.
+  ParameterCounts parameters;  ///< Counted once here so estimates need not walk the tensors.
+  uint64_t token_embedding_bytes = 0;  ///< Stored bytes of the token-embedding table.
+  /// GGUF only: bytes llama.cpp's CUDA backend allocates for the offloaded tensors (all but
+  /// token_embd, which stays on the CPU; a tied head's duplicate included), each aligned to 128
+  /// bytes with quantized rows padded to 512 values.
+  uint64_t cuda_device_bytes = 0;
 };
 
 /// Sizes every tensor of `model` under `format`. Fails when the format cannot store a tensor

@@ -91,7 +91,11 @@ struct InferenceEstimate {
   std::vector<std::string> notes;    ///< Assumptions and warnings, in words.
 };
 
-/// Itemizes inference memory for a model stored as `weights`.
+/// The totals only: no items, notes or strings (the fast path, well under a microsecond).
+Result<InferenceEstimate> EstimateNumbers(const ModelDescription& model, const WeightPlan& weights,
+                                          const InferenceRequest& request);
+
+/// Itemizes inference memory for a model stored as `weights`, with a sentence per item.
 Result<InferenceEstimate> EstimateInference(const ModelDescription& model,
                                             const WeightPlan& weights,
                                             const InferenceRequest& request);
