@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs. As root it installs them; otherwise it prints
-# the exact command to run. Sourced by scripts/test.sh and scripts/serve.sh.
+# Installs what the build needs from Debian's packages. As root it installs the missing ones;
+# otherwise it prints the exact command to run. Sourced by scripts/test.sh and scripts/serve.sh.
+# It checks for commands and headers rather than package names, so a Node.js installed another
+# way (which conflicts with Debian's npm) is accepted.
 set -euo pipefail
 
-VRAM_PACKAGES=(cmake ninja-build g++ clang libclang-rt-14-dev libgtest-dev libgmock-dev
-               libbenchmark-dev nlohmann-json3-dev emscripten nodejs npm)
+# "how to check" -> package
+VRAM_REQUIREMENTS=(
+  "cmd:cmake=cmake"
+  "cmd:ninja=ninja-build"
+  "cmd:g++=g++"
+  "cmd:clang++=clang"
+  "file:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a=libclang-rt-14-dev"
+  "file:/usr/include/gtest/gtest.h=libgtest-dev"
+  "file:/usr/include/gmock/gmock.h=libgmock-dev"
+  "file:/usr/include/benchmark/benchmark.h=libbenchmark-dev"
+  "file:/usr/include/nlohmann/json.hpp=nlohmann-json3-dev"
+  "cmd:emcc=emscripten"
+  "cmd:node=nodejs"
+)
 
 vram_missing_packages() {
-  local missing=()
-  for p in "${VRAM_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  local missing=() entry check package
+  for entry in "${VRAM_REQUIREMENTS[@]}"; do
+    check="${entry%%=*}"
+    package="${entry#*=}"
+    case "$check" in
+      cmd:*) command -v "${check#cmd:}" >/dev/null 2>&1 || missing+=("$package") ;;
+      file:*) [[ -e "${check#file:}" ]] || missing+=("$package") ;;
+    esac
   done
   echo "${missing[@]:-}"
 }
