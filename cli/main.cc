@@ -24,7 +24,7 @@ const char kUsage[] =
     "       vramcalc --list-formats [--json]\n"
     "\n"
     "options:\n"
-    "  --mode inference            what to size (training modes come later)\n"
+    "  --mode <inference|train|lora|qlora>   what to size (default inference)\n"
     "  --weights <format>          bf16, fp16, fp32, fp8-e4m3, int8, nf4, nf4-dq, gptq-4bit-g128,\n"
     "                              awq-4bit-g128, mxfp4, exl2-4.65bpw, q4_k_m, q8_0, iq4_xs, ...\n"
     "                              (default: the checkpoint as published)\n"
@@ -41,6 +41,19 @@ const char kUsage[] =
     "  --max-num-seqs <n>          vLLM concurrent requests (default: vllm serve's for the device)\n"
     "  --enforce-eager             vLLM without CUDA graphs\n"
     "  --presets <dir>             folder holding models.json\n"
+    "\n"
+    "training (--mode train|lora|qlora; bytes per GPU):\n"
+    "  --optimizer <adamw|adamw_8bit|paged_adamw|paged_adamw_8bit|adafactor|sgd|sgd_momentum|lion>\n"
+    "  --precision-regime <mixed_bf16|mixed_fp16|bf16|fp32>   (default mixed_bf16)\n"
+    "  --fp32-grads                mixed precision with fp32 gradients (18 instead of 16 B/param)\n"
+    "  --checkpointing <none|selective|full>   activation recomputation (default none)\n"
+    "  --micro-batch <n> --seq-len <tokens>    (defaults 1 and 2048)\n"
+    "  --lora-rank <r> --lora-targets <q,v|all-linear|...> --dora --lora-dropout <p>\n"
+    "  --weights <format>          lora/qlora frozen base (default bf16 / nf4-dq)\n"
+    "  --zero <0-3> | --fsdp <full_shard|shard_grad_op|hybrid_shard> [--fsdp-shard-group n]\n"
+    "  --tp <n> [--sequence-parallel] --pp <n> [--pp-microbatches m] --dp <n>\n"
+    "  --offload <none|optimizer|params|both>  --dropout <p>  --fused-loss\n"
+    "  --attn-impl <eager|sdpa|flash_attention_2>  (default flash_attention_2 for training)\n"
     "  --json                      print one JSON object\n";
 
 [[noreturn]] void Fail(const std::string& message) {
@@ -164,31 +177,97 @@ void ListFormats(bool json) {
 void PrintText(const vram::Calculation& c) {
   auto gib = [](uint64_t b) { return static_cast<double>(b) / (1024.0 * 1024.0 * 1024.0); };
   auto gb = [](uint64_t b) { return static_cast<double>(b) / 1e9; };
-  const vram::InferenceEstimate& e = c.estimate;
+  const bool training = c.request.is_training();
+  const std::vector<vram::BreakdownItem>& items = training ? c.training.items : c.estimate.items;
+  const std::vector<std::string>& notes = training ? c.training.notes : c.estimate.notes;
+  const uint64_t total = training ? c.training.total_bytes : c.estimate.total_bytes;
   std::printf("%s (%s): %.3fB parameters", c.request.model_id.c_str(), c.model.architecture.c_str(),
               static_cast<double>(c.parameters.total) / 1e9);
   if (c.parameters.active != c.parameters.total) {
     std::printf(", %.3fB active per token", static_cast<double>(c.parameters.active) / 1e9);
   }
-  std::printf("\nweights %s, KV %s, context %lld x batch %lld, runtime %s\n\n", c.request.weights.c_str(),
-              vram::KvDTypeName(c.request.inference.kv_dtype),
-              static_cast<long long>(c.request.inference.context_tokens),
-              static_cast<long long>(c.request.inference.batch), vram::RuntimeName(c.request.inference.runtime));
+  if (training) {
+    const vram::TrainingRequest& t = c.request.training;
+    std::printf(", %lld trainable\n%s with %s, %s, micro-batch %lld x %lld tokens, checkpointing %s (per GPU)\n\n",
+                static_cast<long long>(c.training.trainable_parameters), c.request.mode.c_str(),
+                vram::OptimizerName(t.optimizer), vram::PrecisionRegimeName(t.precision),
+                static_cast<long long>(t.micro_batch), static_cast<long long>(t.seq_len),
+                vram::CheckpointingName(t.checkpointing));
+  } else {
+    std::printf("\nweights %s, KV %s, context %lld x batch %lld, runtime %s\n\n", c.request.weights.c_str(),
+                vram::KvDTypeName(c.request.inference.kv_dtype),
+                static_cast<long long>(c.request.inference.context_tokens),
+                static_cast<long long>(c.request.inference.batch), vram::RuntimeName(c.request.inference.runtime));
+  }
   std::printf("%-28s %16s %10s %9s\n", "component", "bytes", "GiB", "GB");
-  for (const vram::BreakdownItem& item : e.items) {
+  for (const vram::BreakdownItem& item : items) {
     std::printf("%-28s %16llu %10.3f %9.3f\n", item.label.c_str(),
                 static_cast<unsigned long long>(item.bytes), gib(item.bytes), gb(item.bytes));
   }
-  std::printf("%-28s %16llu %10.3f %9.3f\n\n", "total", static_cast<unsigned long long>(e.total_bytes),
-              gib(e.total_bytes), gb(e.total_bytes));
-  for (const vram::BreakdownItem& item : e.items) {
+  std::printf("%-28s %16llu %10.3f %9.3f\n\n", "total", static_cast<unsigned long long>(total), gib(total), gb(total));
+  for (const vram::BreakdownItem& item : items) {
     std::printf("- %s: %s\n", item.label.c_str(), item.explanation.c_str());
   }
-  for (const std::string& note : e.notes) std::printf("note: %s\n", note.c_str());
+  for (const std::string& note : notes) std::printf("note: %s\n", note.c_str());
   std::printf("(GiB = 2^30 bytes, GB = 10^9 bytes)\n");
 }
 
 }  // namespace
+
+/// Training options (issue 3). Returns false when `flag` is not one of them.
+template <typename Value>
+bool HandleTrainingFlag(const std::string& flag, vram::TrainingRequest* t, Value value) {
+  auto parsed = [](auto result) {
+    if (!result.ok()) Fail(result.status().message());
+    return *result;
+  };
+  if (flag == "--optimizer") {
+    t->optimizer = parsed(vram::ParseOptimizer(value()));
+  } else if (flag == "--precision-regime") {
+    t->precision = parsed(vram::ParsePrecisionRegime(value()));
+  } else if (flag == "--fp32-grads") {
+    t->fp32_gradients = true;
+  } else if (flag == "--checkpointing") {
+    t->checkpointing = parsed(vram::ParseCheckpointing(value()));
+  } else if (flag == "--lora-rank") {
+    t->lora_rank = ParseInt("lora-rank", value(), 1, 4096);
+  } else if (flag == "--lora-targets") {
+    t->lora_targets = parsed(vram::ParseLoraTargets(value()));
+  } else if (flag == "--dora") {
+    t->dora = true;
+  } else if (flag == "--lora-dropout") {
+    t->lora_dropout = ParseNumber("lora-dropout", value(), 0.0, 0.999, false);
+  } else if (flag == "--dropout") {
+    t->dropout = ParseNumber("dropout", value(), 0.0, 0.999, false);
+  } else if (flag == "--micro-batch") {
+    t->micro_batch = ParseInt("micro-batch", value(), 1, 4096);
+  } else if (flag == "--seq-len") {
+    t->seq_len = ParseInt("seq-len", value(), 1, int64_t{1} << 20);
+  } else if (flag == "--zero") {
+    t->zero_stage = static_cast<int>(ParseInt("zero", value(), 0, 3));
+  } else if (flag == "--fsdp") {
+    t->fsdp = parsed(vram::ParseFsdpStrategy(value()));
+  } else if (flag == "--fsdp-shard-group") {
+    t->fsdp_shard_group = ParseInt("fsdp-shard-group", value(), 1, 65536);
+  } else if (flag == "--tp") {
+    t->tp = ParseInt("tp", value(), 1, 1024);
+  } else if (flag == "--pp") {
+    t->pp = ParseInt("pp", value(), 1, 1024);
+  } else if (flag == "--pp-microbatches") {
+    t->pp_microbatches = ParseInt("pp-microbatches", value(), 1, 65536);
+  } else if (flag == "--dp") {
+    t->dp = ParseInt("dp", value(), 1, 65536);
+  } else if (flag == "--sequence-parallel") {
+    t->sequence_parallel = true;
+  } else if (flag == "--offload") {
+    t->offload = parsed(vram::ParseOffload(value()));
+  } else if (flag == "--fused-loss") {
+    t->fused_loss = true;
+  } else {
+    return false;
+  }
+  return true;
+}
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -219,8 +298,8 @@ int main(int argc, char** argv) {
       presets_dir = value();
     } else if (flag == "--mode") {
       request.mode = value();
-      if (request.mode != "inference") {
-        Fail("mode: '" + request.mode.substr(0, 40) + "' is not available yet; accepted: inference");
+      if (request.mode != "inference" && !vram::ParseTrainingMode(request.mode).ok()) {
+        Fail("mode: '" + request.mode.substr(0, 40) + "' is not one of inference, train, lora, qlora");
       }
     } else if (flag == "--weights") {
       request.weights = value();
@@ -246,6 +325,7 @@ int main(int argc, char** argv) {
       vram::Result<vram::AttentionImpl> impl = vram::ParseAttentionImpl(value());
       if (!impl.ok()) Fail(impl.status().message());
       q.attention_impl = *impl;
+      request.training.attention = *impl;
     } else if (flag == "--gpu-memory-utilization") {
       q.gpu_memory_utilization = ParseNumber("gpu-memory-utilization", value(), 0.0, 1.0, true);
     } else if (flag == "--device-memory-gib") {
@@ -257,6 +337,8 @@ int main(int argc, char** argv) {
       q.vllm_max_num_seqs = ParseInt("max-num-seqs", value(), 1, 65536);
     } else if (flag == "--enforce-eager") {
       q.cuda_graphs = false;
+    } else if (HandleTrainingFlag(flag, &request.training, value)) {
+      // training option consumed
     } else {
       Fail("unknown option '" + flag.substr(0, 60) + "' (see --help)");
     }

@@ -63,7 +63,30 @@ std::string CliArgs(const Json& r) {
   auto number = [&](const char* key, const char* flag) {
     if (r.contains(key)) args += std::string(" ") + flag + " " + r[key].dump();
   };
+  text("mode", "--mode");
   text("weights", "--weights");
+  text("optimizer", "--optimizer");
+  text("precision", "--precision-regime");
+  text("checkpointing", "--checkpointing");
+  text("lora_targets", "--lora-targets");
+  text("fsdp", "--fsdp");
+  text("offload", "--offload");
+  number("lora_rank", "--lora-rank");
+  number("micro_batch", "--micro-batch");
+  number("seq_len", "--seq-len");
+  number("zero", "--zero");
+  number("tp", "--tp");
+  number("pp", "--pp");
+  number("pp_microbatches", "--pp-microbatches");
+  number("dp", "--dp");
+  number("dropout", "--dropout");
+  auto flag = [&](const char* key, const char* name) {
+    if (r.contains(key) && r[key].get<bool>()) args += std::string(" ") + name;
+  };
+  flag("dora", "--dora");
+  flag("fused_loss", "--fused-loss");
+  flag("sequence_parallel", "--sequence-parallel");
+  flag("fp32_gradients", "--fp32-grads");
   text("kv_dtype", "--kv-dtype");
   text("runtime", "--runtime");
   text("attn_impl", "--attn-impl");
@@ -118,7 +141,12 @@ TEST(CliTest, BadInputPrintsOneLineAndExitsTwo) {
       {" --model llama-3.1-8b --runtime ollama", "runtime: 'ollama' is not one of"},
       {" --model llama-3.1-8b --runtime llamacpp --weights nf4", "llama.cpp loads GGUF only"},
       {" --model llama-3.1-8b --gpu-memory-utilization nan", "gpu-memory-utilization: must be a number in (0"},
-      {" --model llama-3.1-8b --mode train", "mode: 'train' is not available yet"},
+      {" --model llama-3.1-8b --mode pretrain", "mode: 'pretrain' is not one of inference, train, lora, qlora"},
+      {" --model llama-3.1-8b --mode qlora --zero 3 --dp 8", "qlora: ZeRO-3/FSDP parameter sharding"},
+      {" --model llama-3.1-8b --mode train --tp 5", "tp: 5 does not divide the 32 attention heads"},
+      {" --model llama-3.1-8b --mode train --optimizer adam", "optimizer: 'adam' is not one of"},
+      {" --model llama-3.1-8b --mode lora --lora-rank 0", "lora-rank: must be an integer in [1, 4096], got 0"},
+      {" --model llama-3.1-8b --mode train --offload params", "offload: parameter offload needs parameter sharding"},
       {" --hf-config /nonexistent/config.json", "hf-config: cannot open"},
       {" --model llama-3.1-8b --context", "context: missing value"},
       {" --frobnicate", "unknown option '--frobnicate'"},

@@ -24,9 +24,39 @@ Result<WeightFormat> ResolveWeightFormat(const ModelDescription& model, std::str
 }
 
 Result<Calculation> Calculate(const ModelDescription& model, const CalculatorRequest& request) {
-  if (request.mode != "inference") {
-    return Status(ErrorCode::kUnsupported,
-                  "mode: '" + request.mode.substr(0, 40) + "' is not available yet; use inference");
+  if (request.is_training()) {
+    Result<TrainingMode> mode = ParseTrainingMode(request.mode);
+    if (!mode.ok()) {
+      return Status(ErrorCode::kNotFound,
+                    "mode: '" + request.mode.substr(0, 40) + "' is not one of inference, train, lora, qlora");
+    }
+    TrainingRequest training = request.training;
+    training.mode = *mode;
+    if (training.mode == TrainingMode::kFull) {
+      if (!request.weights.empty() && request.weights != "native") {
+        return Status(ErrorCode::kInvalidArgument,
+                      "weights: full training holds weights as set by --precision-regime; --weights "
+                      "names the frozen base of lora/qlora only");
+      }
+    } else {
+      training.base_weights = request.weights;
+    }
+    Result<TrainingEstimate> estimate = EstimateTraining(model, training);
+    if (!estimate.ok()) return estimate.status();
+    Calculation c;
+    c.request = request;
+    c.request.training = training;
+    if (training.mode != TrainingMode::kFull) {
+      c.request.weights = training.base_weights.empty() || training.base_weights == "native"
+                              ? (training.mode == TrainingMode::kQlora ? "nf4-dq" : "bf16")
+                              : training.base_weights;
+    } else {
+      c.request.weights = PrecisionRegimeName(training.precision);
+    }
+    c.model = model;
+    c.parameters = CountParameters(model);
+    c.training = std::move(estimate).value();
+    return c;
   }
   Result<WeightFormat> format = ResolveWeightFormat(model, request.weights);
   if (!format.ok()) return format.status();
@@ -44,6 +74,75 @@ Result<Calculation> Calculate(const ModelDescription& model, const CalculatorReq
   return c;
 }
 
+namespace {
+
+/// Training fields of a request object.
+Status ParseTrainingFields(const JsonFields& f, TrainingRequest* t) {
+  std::string text;
+  VRAM_RETURN_IF_ERROR(f.String({"optimizer"}, false, &text));
+  if (!text.empty()) {
+    Result<Optimizer> v = ParseOptimizer(text);
+    if (!v.ok()) return v.status();
+    t->optimizer = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"precision"}, false, &text));
+  if (!text.empty()) {
+    Result<PrecisionRegime> v = ParsePrecisionRegime(text);
+    if (!v.ok()) return v.status();
+    t->precision = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"checkpointing"}, false, &text));
+  if (!text.empty()) {
+    Result<Checkpointing> v = ParseCheckpointing(text);
+    if (!v.ok()) return v.status();
+    t->checkpointing = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"fsdp"}, false, &text));
+  if (!text.empty()) {
+    Result<FsdpStrategy> v = ParseFsdpStrategy(text);
+    if (!v.ok()) return v.status();
+    t->fsdp = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"offload"}, false, &text));
+  if (!text.empty()) {
+    Result<Offload> v = ParseOffload(text);
+    if (!v.ok()) return v.status();
+    t->offload = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"lora_targets"}, false, &text));
+  if (!text.empty()) {
+    Result<LoraTargets> v = ParseLoraTargets(text);
+    if (!v.ok()) return v.status();
+    t->lora_targets = *v;
+  }
+  VRAM_RETURN_IF_ERROR(f.String({"attn_impl"}, false, &text));
+  if (!text.empty()) {
+    Result<AttentionImpl> v = ParseAttentionImpl(text);
+    if (!v.ok()) return v.status();
+    t->attention = *v;
+  }
+  int64_t zero = 0;
+  VRAM_RETURN_IF_ERROR(f.Int({"zero"}, 0, 3, false, 0, &zero));
+  t->zero_stage = static_cast<int>(zero);
+  VRAM_RETURN_IF_ERROR(f.Int({"lora_rank"}, 1, 4096, false, t->lora_rank, &t->lora_rank));
+  VRAM_RETURN_IF_ERROR(f.Int({"micro_batch"}, 1, 4096, false, t->micro_batch, &t->micro_batch));
+  VRAM_RETURN_IF_ERROR(f.Int({"seq_len"}, 1, int64_t{1} << 20, false, t->seq_len, &t->seq_len));
+  VRAM_RETURN_IF_ERROR(f.Int({"fsdp_shard_group"}, 1, 65536, false, t->fsdp_shard_group, &t->fsdp_shard_group));
+  VRAM_RETURN_IF_ERROR(f.Int({"tp"}, 1, 1024, false, t->tp, &t->tp));
+  VRAM_RETURN_IF_ERROR(f.Int({"pp"}, 1, 1024, false, t->pp, &t->pp));
+  VRAM_RETURN_IF_ERROR(f.Int({"pp_microbatches"}, 0, 65536, false, t->pp_microbatches, &t->pp_microbatches));
+  VRAM_RETURN_IF_ERROR(f.Int({"dp"}, 1, 65536, false, t->dp, &t->dp));
+  VRAM_RETURN_IF_ERROR(f.Double({"dropout"}, 0.0, 0.999, t->dropout, &t->dropout));
+  VRAM_RETURN_IF_ERROR(f.Double({"lora_dropout"}, 0.0, 0.999, t->lora_dropout, &t->lora_dropout));
+  VRAM_RETURN_IF_ERROR(f.Bool({"fp32_gradients"}, t->fp32_gradients, &t->fp32_gradients));
+  VRAM_RETURN_IF_ERROR(f.Bool({"dora"}, t->dora, &t->dora));
+  VRAM_RETURN_IF_ERROR(f.Bool({"sequence_parallel"}, t->sequence_parallel, &t->sequence_parallel));
+  VRAM_RETURN_IF_ERROR(f.Bool({"fused_loss"}, t->fused_loss, &t->fused_loss));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json) {
   if (json_text.size() > ConfigLimits::kMaxTextBytes + 4096) {
     return Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit");
@@ -55,7 +154,11 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
   static const char* const kKeys[] = {
       "model", "config", "mode", "weights", "kv_dtype", "context", "batch", "runtime",
       "flash_attention", "attn_impl", "ubatch", "gpu_memory_utilization", "device_memory_bytes",
-      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size"};
+      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size",
+      // training
+      "optimizer", "precision", "fp32_gradients", "checkpointing", "lora_rank", "lora_targets", "dora",
+      "lora_dropout", "micro_batch", "seq_len", "zero", "fsdp", "fsdp_shard_group", "tp", "pp",
+      "pp_microbatches", "dp", "sequence_parallel", "offload", "dropout", "fused_loss"};
   for (auto it = root.begin(); it != root.end(); ++it) {
     bool known = false;
     for (const char* k : kKeys) known = known || it.key() == k;
@@ -103,6 +206,7 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
                                 &q.gpu_memory_utilization));
   VRAM_RETURN_IF_ERROR(f.Bool({"flash_attention"}, q.flash_attention, &q.flash_attention));
   VRAM_RETURN_IF_ERROR(f.Bool({"cuda_graphs"}, q.cuda_graphs, &q.cuda_graphs));
+  VRAM_RETURN_IF_ERROR(ParseTrainingFields(f, &r.training));
   if (config_json != nullptr) {
     config_json->clear();
     const Json* config = f.Find({"config"});
@@ -135,7 +239,64 @@ OrderedJson ItemsJson(const std::vector<BreakdownItem>& items) {
 
 }  // namespace
 
+namespace {
+
+std::string TrainingToJson(const Calculation& c) {
+  const TrainingRequest& t = c.request.training;
+  const TrainingEstimate& e = c.training;
+  OrderedJson j;
+  j["model"] = c.request.model_id;
+  j["architecture"] = c.model.architecture;
+  OrderedJson inputs;
+  inputs["mode"] = c.request.mode;
+  inputs["weights"] = c.request.weights;
+  inputs["optimizer"] = OptimizerName(t.optimizer);
+  inputs["precision"] = PrecisionRegimeName(t.precision);
+  inputs["fp32_gradients"] = t.fp32_gradients;
+  inputs["checkpointing"] = CheckpointingName(t.checkpointing);
+  inputs["attn_impl"] = AttentionImplName(t.attention);
+  inputs["micro_batch"] = t.micro_batch;
+  inputs["seq_len"] = t.seq_len;
+  if (t.mode != TrainingMode::kFull) {
+    inputs["lora_rank"] = t.lora_rank;
+    inputs["lora_targets"] = LoraTargetsName(t.lora_targets);
+    inputs["dora"] = t.dora;
+  }
+  inputs["zero"] = t.zero_stage;
+  inputs["fsdp"] = FsdpStrategyName(t.fsdp);
+  inputs["tp"] = t.tp;
+  inputs["pp"] = t.pp;
+  inputs["dp"] = t.dp;
+  inputs["sequence_parallel"] = t.sequence_parallel;
+  inputs["offload"] = OffloadName(t.offload);
+  inputs["dropout"] = t.dropout;
+  inputs["fused_loss"] = t.fused_loss;
+  j["inputs"] = std::move(inputs);
+  j["parameters"] = c.parameters.total;
+  j["active_parameters"] = c.parameters.active;
+  j["embedding_parameters"] = c.parameters.embedding;
+  j["trainable_parameters"] = e.trainable_parameters;
+  OrderedJson bytes;
+  bytes["weights"] = e.weights_bytes;
+  bytes["kv_cache"] = 0;
+  bytes["activations"] = e.activations_bytes;
+  bytes["overhead"] = e.overhead_bytes;
+  bytes["gradients"] = e.gradients_bytes;
+  bytes["optimizer"] = e.optimizer_bytes;
+  bytes["total"] = e.total_bytes;
+  j["bytes"] = std::move(bytes);
+  j["host_bytes"] = e.host_bytes;
+  j["pageable_bytes"] = e.pageable_bytes;
+  j["activation_bytes_per_layer"] = e.activation_bytes_per_layer;
+  j["items"] = ItemsJson(e.items);
+  j["notes"] = e.notes;
+  return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
+}  // namespace
+
 std::string CalculationToJson(const Calculation& c) {
+  if (c.request.is_training()) return TrainingToJson(c);
   const InferenceRequest& q = c.request.inference;
   const InferenceEstimate& e = c.estimate;
   OrderedJson j;

@@ -26,6 +26,12 @@ constexpr uint64_t kCublasWorkspaceBytes = 32 * kMiB;
 /// differential test (issue 8) measures it. Source: as kPytorchCudaContextBytes.
 constexpr uint64_t kLlamaCppCudaContextBytes = kPytorchCudaContextBytes;
 
+/// NCCL communicator buffers per GPU: NCCL_BUFFSIZE defaults to 4 MiB per channel and peer
+/// for the Simple protocol, plus LL/LL128 buffers; a ring over 8 GPUs with 16-32 channels holds
+/// a few hundred MiB (NCCL environment-variable docs, NCCL_BUFFSIZE). An estimate, not a
+/// measurement.
+constexpr uint64_t kNcclBuffersBytes = 256 * kMiB;
+
 // --- llama.cpp (b7847, a5bb8ba4, Jan 2026) ---------------------------------------------------
 
 /// Default physical batch (n_ubatch) and logical batch (n_batch).

@@ -7,6 +7,7 @@
 #include "vram/inference.h"
 #include "vram/model.h"
 #include "vram/status.h"
+#include "vram/training.h"
 
 namespace vram {
 
@@ -14,9 +15,12 @@ namespace vram {
 /// workload. The same request drives the CLI, the wasm binding and the golden tests.
 struct CalculatorRequest {
   std::string model_id;  ///< Echoed only; the model itself is passed separately.
-  std::string mode = "inference";
-  std::string weights;   ///< Format id; "" or "native" = the checkpoint as published.
+  std::string mode = "inference";  ///< "inference", "train", "lora" or "qlora".
+  std::string weights;   ///< Format id; "" or "native" = the checkpoint as published (for
+                         ///< LoRA/QLoRA: the frozen base).
   InferenceRequest inference;
+  TrainingRequest training;  ///< Used when mode is train, lora or qlora.
+  bool is_training() const { return mode != "inference"; }
 };
 
 /// A finished calculation.
@@ -25,7 +29,8 @@ struct Calculation {
   ModelDescription model;
   ParameterCounts parameters;
   WeightPlan weights;
-  InferenceEstimate estimate;
+  InferenceEstimate estimate;        ///< Inference mode.
+  TrainingEstimate training;         ///< Training modes.
 };
 
 /// The format a model is stored in when the user says "native" or nothing: its
