@@ -91,6 +91,35 @@ void BM_SweepAllPresetsAllFormats(benchmark::State& state) {
 }
 BENCHMARK(BM_SweepAllPresetsAllFormats)->Unit(benchmark::kMillisecond);
 
+const std::vector<vram::Device>& Devices() {
+  static const std::vector<vram::Device> devices = [] {
+    std::ifstream in(std::string(VRAM_PRESETS_DIR) + "/hardware.json");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return vram::ParseDevices(ss.str()).value();
+  }();
+  return devices;
+}
+
+/// The page's fit table: fit and decode speed of one workload on every device (one GPU each).
+void BM_FitAndSpeedAllDevices(benchmark::State& state) {
+  const vram::ModelDescription model = Model("llama-3.1-8b");
+  const vram::WeightPlan plan = vram::PlanWeights(model, vram::ParseWeightFormat("q4_k_m").value()).value();
+  vram::InferenceRequest request;
+  request.runtime = vram::Runtime::kLlamaCpp;
+  request.context_tokens = 8192;
+  for (auto _ : state) {
+    for (const vram::Device& device : Devices()) {
+      vram::HardwareConfig hardware;
+      hardware.device = &device;
+      vram::Result<vram::FitResult> fit = vram::Fit(model, plan, request, hardware);
+      if (fit.ok() && fit->fits) benchmark::DoNotOptimize(vram::EstimateThroughput(model, plan, request, hardware));
+    }
+  }
+  state.counters["devices"] = static_cast<double>(Devices().size());
+}
+BENCHMARK(BM_FitAndSpeedAllDevices)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

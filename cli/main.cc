@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model_files.h"
+#include "planner_cli.h"
 #include "vram/vram.h"
 
 namespace {
@@ -20,8 +22,14 @@ constexpr int kExitUsage = 2;
 
 const char kUsage[] =
     "usage: vramcalc (--model <preset-id> | --hf-config <config.json>) [options]\n"
+    "       vramcalc --gguf <file.gguf> [options]   (a split model: give any of its parts)\n"
+    "       vramcalc --safetensors <file.safetensors | model.safetensors.index.json>\n"
+    "                [--hf-config <config.json>] [options]   (default: the config.json beside it)\n"
     "       vramcalc --list-models [--json]\n"
     "       vramcalc --list-formats [--json]\n"
+    "       vramcalc --list-gpus [--json]\n"
+    "       vramcalc (max-context|max-batch|best-format|offload|advise|cost|fit) --gpu <id> [--gpus N] ...\n"
+    "       vramcalc recommend (--model <id> | --hf-config <path>) [options]   (subcommands print JSON)\n"
     "\n"
     "options:\n"
     "  --mode <inference|train|lora|qlora>   what to size (default inference)\n"
@@ -35,12 +43,21 @@ const char kUsage[] =
     "  --flash-attn <on|off>       fused attention kernel (llama.cpp -fa; default on)\n"
     "  --attn-impl <eager|sdpa|flash_attention_2>   transformers attention (default sdpa)\n"
     "  --ubatch <tokens>           llama.cpp n_ubatch / prefill chunk (default 512)\n"
+    "  --llamacpp-backend <cuda|cpu>  where llama.cpp runs (default cuda)\n"
     "  --gpu-memory-utilization <0..1>   vLLM fraction of device memory (default 0.92)\n"
     "  --device-memory-gib <GiB>   memory of the target device, for vLLM's reservation\n"
     "  --max-num-batched-tokens <n>  vLLM profile-run tokens (default: vllm serve's for the device)\n"
     "  --max-num-seqs <n>          vLLM concurrent requests (default: vllm serve's for the device)\n"
     "  --enforce-eager             vLLM without CUDA graphs\n"
     "  --presets <dir>             folder holding models.json\n"
+    "  --gpu <id>                  a device of presets/hardware.json: adds fits, headroom_bytes,\n"
+    "                              decode_tokens_per_s, prefill_tokens_per_s (see --list-gpus)\n"
+    "  --gpus <n>                  identical devices, 1..64 (default 1)\n"
+    "  --split <auto|layer|tensor> multi-device split (auto: llama.cpp/transformers layer, vLLM tensor)\n"
+    "  --headroom <0..0.9>         fraction of device memory to keep free (recommend: default 0.1)\n"
+    "  --host-bandwidth-gbs <GB/s> RAM bandwidth for offloaded layers (default 89.6, DDR5-5600 x2)\n"
+    "  --max-gpus <n> --category <consumer,workstation,datacenter,apple,cpu> --limit <n>   recommend\n"
+    "  --cloud-usd-per-hour <$> --utilization <0..1> --electricity-usd-per-kwh <$> --system-watts <W>   cost\n"
     "\n"
     "training (--mode train|lora|qlora; bytes per GPU):\n"
     "  --optimizer <adamw|adamw_8bit|paged_adamw|paged_adamw_8bit|adafactor|sgd|sgd_momentum|lion>\n"
@@ -271,8 +288,14 @@ bool HandleTrainingFlag(const std::string& flag, vram::TrainingRequest* t, Value
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  vramcli::PlannerFlags planner;
+  if (!args.empty() && vramcli::IsPlannerSubcommand(args[0])) {
+    planner.action = args[0];
+    args.erase(args.begin());
+  }
   vram::CalculatorRequest request;
   std::string model_id, hf_config, presets_dir;
+  std::string gguf_path, safetensors_path;  // --gguf, --safetensors (model_files.cc)
   bool json = false, list_models = false, list_formats = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& flag = args[i];
@@ -294,6 +317,10 @@ int main(int argc, char** argv) {
       model_id = value();
     } else if (flag == "--hf-config") {
       hf_config = value();
+    } else if (flag == "--gguf") {
+      gguf_path = value();
+    } else if (flag == "--safetensors") {
+      safetensors_path = value();
     } else if (flag == "--presets") {
       presets_dir = value();
     } else if (flag == "--mode") {
@@ -335,8 +362,14 @@ int main(int argc, char** argv) {
       q.vllm_max_batched_tokens = ParseInt("max-num-batched-tokens", value(), 1, int64_t{1} << 24);
     } else if (flag == "--max-num-seqs") {
       q.vllm_max_num_seqs = ParseInt("max-num-seqs", value(), 1, 65536);
+    } else if (flag == "--llamacpp-backend") {
+      vram::Result<vram::LlamaCppBackend> backend = vram::ParseLlamaCppBackend(value());
+      if (!backend.ok()) Fail(backend.status().message());
+      q.llamacpp_backend = *backend;
     } else if (flag == "--enforce-eager") {
       q.cuda_graphs = false;
+    } else if (vramcli::ParsePlannerFlag(flag, value, &planner)) {
+      // hardware-planner option consumed
     } else if (HandleTrainingFlag(flag, &request.training, value)) {
       // training option consumed
     } else {
@@ -352,12 +385,29 @@ int main(int argc, char** argv) {
     ListFormats(json);
     return 0;
   }
-  if (model_id.empty() == hf_config.empty()) {
-    Fail("model: give exactly one of --model <preset-id> or --hf-config <path> (see --list-models)");
+  if (planner.list_gpus) {
+    vramcli::ListGpus(presets_dir, json);
+    return 0;
+  }
+  if (!gguf_path.empty() && (!model_id.empty() || !hf_config.empty() || !safetensors_path.empty())) {
+    Fail("gguf: a GGUF file carries its own geometry; give --gguf without --model, --hf-config or --safetensors");
+  }
+  if (!safetensors_path.empty() && model_id.empty() && hf_config.empty()) {
+    hf_config = vramcli::SiblingConfig(safetensors_path);  // the Hugging Face repository layout
+  }
+  if (gguf_path.empty() && model_id.empty() == hf_config.empty()) {
+    Fail("model: give exactly one of --model <preset-id>, --hf-config <path> or --gguf <file> (see --list-models)");
+  }
+
+  if (planner.uses_hardware()) {
+    if (request.is_training()) Fail("gpu: the hardware planner sizes inference; drop --mode " + request.mode);
+    vramcli::PrepareRequest(planner, presets_dir, &request);
   }
 
   std::string config_text;
-  if (!model_id.empty()) {
+  if (!gguf_path.empty()) {
+    request.model_id = gguf_path;
+  } else if (!model_id.empty()) {
     const std::vector<vram::ModelPreset> presets = LoadPresets(presets_dir);
     const vram::ModelPreset* preset = vram::FindPreset(presets, model_id);
     if (preset == nullptr) {
@@ -374,14 +424,23 @@ int main(int argc, char** argv) {
     request.model_id = hf_config;
   }
 
-  vram::Result<vram::ModelDescription> model = vram::ModelFromHfConfig(config_text);
+  vram::Result<vramcli::FileModel> model = vramcli::LoadModel(gguf_path, safetensors_path, config_text);
   if (!model.ok()) Fail(model.status().message());
-  vram::Result<vram::Calculation> calculation = vram::Calculate(*model, request);
+  if (!safetensors_path.empty()) request.model_id = safetensors_path;
+  vram::Result<vram::Calculation> calculation =
+      model->stored ? vram::CalculateStored(model->model, model->weights, request) : vram::Calculate(model->model, request);
   if (!calculation.ok()) Fail(calculation.status().message());
+  if (!planner.action.empty()) {
+    vramcli::RunAction(planner, presets_dir, *calculation);
+    return 0;
+  }
   if (json) {
-    std::printf("%s\n", vram::CalculationToJson(*calculation).c_str());
+    std::printf("%s\n", planner.gpu.empty()
+                            ? vram::CalculationToJson(*calculation).c_str()
+                            : vramcli::CalculationWithHardwareJson(planner, presets_dir, *calculation).c_str());
   } else {
     PrintText(*calculation);
+    if (!planner.gpu.empty()) vramcli::PrintHardwareText(planner, presets_dir, *calculation);
   }
   return 0;
 }

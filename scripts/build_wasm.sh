@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the wasm module and stages the static site into build/site.
+# Builds the wasm module and stages the static site into build/site (scripts/build_web.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs   # emcc's optimizer needs acorn
@@ -7,8 +7,5 @@ export NODE_PATH=/usr/share/nodejs   # emcc's optimizer needs acorn
 if [[ ! -w /usr/share/emscripten/cache ]]; then export EM_CACHE="${PWD}/build/em_cache"; fi
 cmake --preset wasm >/dev/null
 cmake --build build/wasm
-rm -rf build/site
-mkdir -p build/site/presets
-cp web/* build/site/ 2>/dev/null || true
-cp build/wasm/wasm/vramcalc.js build/wasm/wasm/vramcalc.wasm build/site/
-cp presets/models.json presets/hardware.json build/site/presets/
+# The page, the module and the presets stripped to what the page reads (counts computed by the core).
+node scripts/build_web.mjs build/wasm/wasm build/site

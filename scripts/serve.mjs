@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 const root = resolve(process.argv[2] ?? 'build/site');
 const port = Number(process.argv[3] ?? 8080);
@@ -12,22 +13,34 @@ const types = {
   '.json': 'application/json', '.wasm': 'application/wasm', '.svg': 'image/svg+xml',
   '.png': 'image/png', '.webmanifest': 'application/manifest+json',
 };
+const compressible = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', '.svg', '.webmanifest']);
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
   "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors *";
 
 export function startServer(directory = root, listenPort = port) {
+  const gzipped = new Map();
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
       let path = normalize(join(directory, decodeURIComponent(url.pathname)));
       if (!path.startsWith(directory)) { res.writeHead(403).end(); return; }
       if ((await stat(path).catch(() => null))?.isDirectory()) path = join(path, 'index.html');
-      const body = await readFile(path);
-      res.writeHead(200, {
+      let body = await readFile(path);
+      const headers = {
         'Content-Type': types[extname(path)] ?? 'application/octet-stream',
         'Content-Security-Policy': CSP,
         'X-Content-Type-Options': 'nosniff',
-      });
+        'Cache-Control': 'no-cache',
+        Vary: 'Accept-Encoding',
+      };
+      // Compress text and wasm the way any static host does, so transfer sizes are realistic.
+      if (compressible.has(extname(path)) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
+        const key = `${path}:${(await stat(path)).mtimeMs}`;
+        if (!gzipped.has(key)) gzipped.set(key, gzipSync(body, { level: 9 }));
+        body = gzipped.get(key);
+        headers['Content-Encoding'] = 'gzip';
+      }
+      res.writeHead(200, headers);
       res.end(body);
     } catch {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');

@@ -18,6 +18,8 @@ VRAM_REQUIREMENTS=(
   "file:/usr/include/nlohmann/json.hpp=nlohmann-json3-dev"
   "cmd:emcc=emscripten"
   "cmd:node=nodejs"
+  "cmd:npm=npm"
+  "cmd:chromium=chromium"
 )
 
 vram_missing_packages() {

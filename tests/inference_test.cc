@@ -92,13 +92,34 @@ TEST(RuntimeTest, LlamaCppComputeBufferIsTheUbatchLogitsWithFlashAttention) {
   const InferenceEstimate e = Estimate("llama-3-8b", "q4_k_m", r);
   EXPECT_EQ(e.activations_bytes, (128256ull + 4096) * 512 * 4);
   EXPECT_EQ(e.activations_bytes, 271056896u);
-  // Without -fa, kq and its softmax (fp32, 32 heads x 8192 cells x 512 tokens each), the fp32
-  // mask and one layer's inputs are live together.
+  // Without -fa the fp32 scores (32 heads x 8192 cells x 512 tokens, softmaxed in place), the
+  // fp32 mask and one layer's inputs are live together.
   r.flash_attention = false;
   const InferenceEstimate no_fa = Estimate("llama-3-8b", "q4_k_m", r);
-  const uint64_t scores = 2ull * 32 * 8192 * 512 * 4, mask = 8192ull * 512 * 4;
-  const uint64_t inputs = 512ull * (2 * 4096 + 4096 + 2 * 1024) * 4;
-  EXPECT_EQ(no_fa.activations_bytes, scores + mask + inputs);
+  EXPECT_EQ(no_fa.activations_bytes, 512ull * 4 * (32 * 8192 + 8192 + 4 * 4096 + 1024 + 1024));
+}
+
+TEST(RuntimeTest, LlamaCppCpuBackendMatchesRealLlamaCpp) {
+  // Measured with llama.cpp v0.5.0 on the CPU (tests/differential): a Llama-3.2-1B shape in F16
+  // at n_ctx 4096 with flash attention prints "CPU compute buffer size = 258.50 MiB". The logits
+  // dominate: (128256 + 2048) x 512 x 4, plus the token-embedding rows 2048 x 512 x 4.
+  InferenceRequest r = Ctx(4096);
+  r.runtime = Runtime::kLlamaCpp;
+  r.llamacpp_backend = LlamaCppBackend::kCpu;
+  const ModelDescription m = test::PresetModel("llama-3.2-1b");
+  const WeightPlan plan = test::Plan(m, "gguf-f16");
+  Result<InferenceEstimate> e = EstimateInference(m, plan, r);
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  uint64_t compute = 0;
+  for (const BreakdownItem& item : e->items) {
+    if (item.key == "compute_buffer") compute = item.bytes;
+  }
+  EXPECT_EQ(compute, 512ull * 4 * (128256 + 2048) + 512ull * 4 * 2048);
+  EXPECT_NEAR(compute / 1048576.0, 258.50, 0.005);
+  // Every tensor in one host buffer (32-byte aligned), no CUDA context, output buffer included.
+  EXPECT_EQ(e->weights_bytes, plan.cpu_buffer_bytes);
+  EXPECT_EQ(e->overhead_bytes, 0u);
+  EXPECT_EQ(e->host_bytes, 0u);
 }
 
 TEST(RuntimeTest, LlamaCppKeepsTokenEmbeddingsOnTheHost) {

@@ -1,36 +1,888 @@
-// Placeholder page: loads the wasm core once and shows an itemized estimate.
+// The calculator page: reads the form, asks the core (engine.js), draws the results. The URL
+// holds the whole state (only what differs from the defaults), so a link reproduces the result
+// and back/forward step through changes.
+
+import { EngineError, loadEngine, minimalRequest } from './engine.js';
+import * as fmt from './format.js';
+import { barSvg, CATEGORIES, contextChartSvg, shades } from './charts.js';
+import { ModelPicker } from './picker.js';
+
 const $ = (id) => document.getElementById(id);
-const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-const escapeHtml = (s) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const form = $('form');
+/** Sets markup or text only when it differs, so unchanged parts of the page are not laid out again. */
+const shownHtml = new WeakMap();
+function setHtml(el, html) {
+  if (shownHtml.get(el) === html) return;
+  shownHtml.set(el, html);
+  el.innerHTML = html;
+}
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
 
-const [vram, presets] = await Promise.all([
-  globalThis.createVramModule(),
-  fetch('presets/models.json').then((r) => r.json()),
-]);
-const models = presets.models;
-for (const m of models) $('model').add(new Option(`${m.name} (${m.family})`, m.id));
-$('model').value = 'llama-3.1-8b';
-for (const f of JSON.parse(vram.formatsJson())) $('formats').append(new Option(f.id));
-
-function update() {
-  const model = models.find((m) => m.id === $('model').value);
-  const request = {
-    model: model.id, config: model.config, weights: $('weights').value.trim(),
-    context: Number($('context').value), batch: Number($('batch').value), runtime: $('runtime').value,
-  };
-  const out = JSON.parse(vram.calculateJson(JSON.stringify(request)));
-  $('error').hidden = !out.error;
-  if (out.error) {
-    $('error').textContent = out.error.message;
-    $('result').replaceChildren();
+/**
+ * Shows table rows [{ key, attrs, cells: [{ tag, attrs, html }] }] in `tbody`. When the rows are
+ * the same ones in the same order, only the cells that changed are touched; else it is rebuilt.
+ */
+function patchBody(tbody, rows) {
+  const attrs = (a) => Object.entries(a).map(([k, v]) => ` ${k}="${fmt.esc(v)}"`).join('');
+  const keys = rows.map((r) => r.key).join('\n');
+  if (tbody.dataset.keys !== keys || tbody.rows.length !== rows.length) {
+    tbody.innerHTML = rows.map((r) => `<tr${attrs(r.attrs)}>` +
+      r.cells.map((c) => `<${c.tag}${attrs(c.attrs)}>${c.html}</${c.tag}>`).join('') + '</tr>').join('');
+    tbody.dataset.keys = keys;
+    rows.forEach((r, i) => r.cells.forEach((c, j) => shownHtml.set(tbody.rows[i].cells[j], c.html)));
     return;
   }
-  const rows = out.items.map((i) => `<tr><td>${escapeHtml(i.label)}</td><td class="num">${gib(i.bytes)}</td>` +
-    `<td>${escapeHtml(i.explanation)}</td></tr>`).join('');
-  $('result').innerHTML = `<p class="total" data-total-bytes="${out.bytes.total}">Total: ${gib(out.bytes.total)} ` +
-    `(${(out.bytes.total / 1e9).toFixed(2)} GB)</p><table><thead><tr><th>Component</th><th>Size</th>` +
-    `<th>Why</th></tr></thead><tbody>${rows}</tbody></table>`;
+  rows.forEach((r, i) => {
+    const tr = tbody.rows[i];
+    for (const [k, v] of Object.entries(r.attrs)) if (tr.getAttribute(k) !== v) tr.setAttribute(k, v);
+    r.cells.forEach((c, j) => {
+      const cell = tr.cells[j];
+      for (const [k, v] of Object.entries(c.attrs)) if (cell.getAttribute(k) !== v) cell.setAttribute(k, v);
+      setHtml(cell, c.html);
+    });
+  });
 }
-$('form').addEventListener('input', update);
-$('form').addEventListener('change', update);
-update();
+
+/** What a first visit shows. Numbers are kept as the text typed, so bad input can be reported. */
+const DEFAULTS = Object.freeze({
+  model: 'llama-3.1-8b', gpu: 'rtx-4090', mode: 'inference', unit: 'GB',
+  runtime: 'llamacpp', weights: 'q4_k_m', context: '8192', batch: '1', kv_dtype: 'f16',
+  flash_attention: true, attn_impl: 'sdpa', ubatch: '512', llamacpp_backend: 'cuda', gpu_memory_utilization: '0.92',
+  cuda_graphs: true, max_num_batched_tokens: '0', max_num_seqs: '0', block_size: '16',
+  lora_weights: 'bf16', qlora_weights: 'nf4-dq', seq_len: '2048', micro_batch: '1', lora_rank: '16',
+  lora_targets: 'q,v', dora: false, precision: 'mixed_bf16', optimizer: 'adamw', checkpointing: 'none',
+  train_attn: 'flash_attention_2', fused_loss: false, fp32_gradients: false, dropout: '0', lora_dropout: '0',
+  zero: '0', fsdp: 'none', fsdp_shard_group: '8', dp: '1', tp: '1', sequence_parallel: false, pp: '1',
+  pp_microbatches: '0', offload: 'none', vendor: 'all', budget: '', sort: 'cost', dir: 'asc', rows: 'top',
+});
+const TOP_ROWS = 20;
+/** State kept by the page itself rather than read from a form control. */
+const PAGE_ONLY = new Set(['model', 'mode', 'sort', 'dir', 'rows']);
+const NUMERIC = new Set(['context', 'batch', 'ubatch', 'gpu_memory_utilization', 'max_num_batched_tokens',
+  'max_num_seqs', 'block_size', 'seq_len', 'micro_batch', 'lora_rank', 'zero', 'dp', 'tp', 'pp', 'dropout',
+  'lora_dropout', 'fsdp_shard_group', 'pp_microbatches']);
+const MODES = ['inference', 'train', 'lora', 'qlora'];
+const MODE_NAMES = { inference: 'Inference', train: 'Full training', lora: 'LoRA fine-tuning', qlora: 'QLoRA fine-tuning' };
+const RUNTIME_NAMES = { llamacpp: 'llama.cpp', vllm: 'vLLM', transformers: 'transformers', theoretical: 'theoretical minimum' };
+/** Inference options each runtime reads (the others are hidden and not sent). */
+const RUNTIME_FIELDS = {
+  llamacpp: ['llamacpp_backend', 'flash_attention', 'ubatch'],
+  theoretical: ['ubatch'],
+  transformers: ['attn_impl'],
+  vllm: ['gpu_memory_utilization', 'cuda_graphs', 'max_num_batched_tokens', 'max_num_seqs', 'block_size'],
+};
+/** Weight-format families each runtime loads (the core rejects the others). */
+const RUNTIME_FAMILIES = {
+  llamacpp: ['gguf'],
+  vllm: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4'],
+  transformers: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4', 'exl2'],
+  theoretical: null,
+};
+const RUNTIME_DEFAULT_WEIGHTS = { llamacpp: 'q4_k_m', vllm: 'bf16', transformers: 'bf16', theoretical: 'bf16' };
+const FAMILY_NAMES = {
+  dense: '16/32-bit', fp8: 'FP8', bitsandbytes: 'bitsandbytes', gptq: 'GPTQ', awq: 'AWQ', mxfp4: 'MXFP4',
+  exl2: 'EXL2', gguf: 'GGUF (llama.cpp)',
+};
+/** Quick reference: popular sizes (rows) and, per mode or runtime, common formats (columns). */
+const QUICK_MODELS = ['llama-3.2-1b', 'llama-3.2-3b', 'llama-3.1-8b', 'qwen2.5-14b', 'mistral-small-24b',
+  'qwen2.5-32b', 'llama-3.1-70b', 'mixtral-8x7b', 'qwen3-235b-a22b', 'llama-3.1-405b', 'deepseek-v3'];
+const QUICK_COLUMNS = {
+  llamacpp: [['weights', 'gguf-f16', '16-bit F16'], ['weights', 'q8_0', '8-bit Q8_0'], ['weights', 'q4_k_m', '4-bit Q4_K_M'], ['weights', 'iq2_xs', '2-bit IQ2_XS']],
+  vllm: [['weights', 'bf16', '16-bit BF16'], ['weights', 'fp8-e4m3', '8-bit FP8'], ['weights', 'awq-4bit-g128', '4-bit AWQ']],
+  transformers: [['weights', 'bf16', '16-bit BF16'], ['weights', 'int8', '8-bit LLM.int8()'], ['weights', 'nf4-dq', '4-bit NF4']],
+  theoretical: [['weights', 'bf16', '16-bit BF16'], ['weights', 'q8_0', '8-bit Q8_0'], ['weights', 'q4_k_m', '4-bit Q4_K_M']],
+  train: [['precision', 'fp32', 'fp32'], ['precision', 'mixed_bf16', 'Mixed bf16'], ['precision', 'bf16', 'Pure bf16']],
+  lora: [['weights', 'bf16', 'bf16 base'], ['weights', 'int8', 'int8 base'], ['weights', 'fp8-e4m3', 'fp8 base']],
+  qlora: [['weights', 'nf4-dq', 'NF4 + double quant'], ['weights', 'nf4', 'NF4'], ['weights', 'fp4', 'FP4']],
+};
+/** Horizontal lines on the chart: common capacities and one card that has each. */
+const CAPACITY_DEVICES = ['rtx-3070', 'rtx-3060-12gb', 'rtx-4060-ti-16gb', 'rtx-4090', 'rtx-5090', 'rtx-6000-ada',
+  'h100-sxm', 'h200-sxm', 'mi300x'];
+const SORTS = ['name', 'usable', 'headroom', 'gpus', 'cost'];
+const MAX_GPUS = 64;
+
+let engine = null;
+let models = [];
+let devices = [];
+let picker = null;
+let state = { ...DEFAULTS };
+let last = null;  // { result, request, model, state } of the last good calculation
+let chartWidth = 600;
+
+// ---------------------------------------------------------------------------------------------
+// State <-> controls <-> URL
+
+const controls = new Map();
+function control(name) {
+  if (!controls.has(name)) controls.set(name, form.elements.namedItem(name) ?? document.querySelector(`[name="${name}"]`));
+  return controls.get(name);
+}
+
+let radios = null;
+function unitRadios() {
+  radios ??= [...document.querySelectorAll('input[name="unit"]')];
+  return radios;
+}
+
+function readControls() {
+  const s = { ...state };
+  for (const name of Object.keys(DEFAULTS)) {
+    if (PAGE_ONLY.has(name)) continue;
+    if (name === 'unit') {
+      s.unit = unitRadios().find((r) => r.checked)?.value ?? 'GB';
+      continue;
+    }
+    const el = control(name);
+    if (!el) continue;
+    s[name] = el.type === 'checkbox' ? el.checked : el.value;
+  }
+  return s;
+}
+
+function writeControls(s) {
+  for (const name of Object.keys(DEFAULTS)) {
+    if (PAGE_ONLY.has(name)) continue;
+    if (name === 'unit') {
+      for (const r of unitRadios()) r.checked = r.value === s.unit;
+      continue;
+    }
+    const el = control(name);
+    if (!el) continue;
+    if (el.type === 'checkbox') el.checked = Boolean(s[name]);
+    else {
+      if (el.tagName === 'SELECT' && ![...el.options].some((o) => o.value === String(s[name]))) {
+        el.add(new Option(String(s[name]), String(s[name])));  // unknown value from a link: keep it visible
+      }
+      el.value = String(s[name]);
+    }
+  }
+  picker?.set(s.model);
+  selectMode(s.mode, false);
+}
+
+function toQuery(s) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(s)) {
+    if (v !== DEFAULTS[k]) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
+  }
+  const text = q.toString();
+  return text ? `?${text}` : location.pathname;
+}
+
+function fromQuery(search) {
+  const q = new URLSearchParams(search);
+  const s = { ...DEFAULTS };
+  for (const [k, v] of q) {
+    if (!(k in DEFAULTS)) continue;
+    s[k] = typeof DEFAULTS[k] === 'boolean' ? v === '1' || v === 'true' : v;
+  }
+  if (!MODES.includes(s.mode)) s.mode = 'inference';
+  if (!fmt.UNITS[s.unit]) s.unit = 'GB';
+  if (!SORTS.includes(s.sort)) s.sort = DEFAULTS.sort;
+  if (s.dir !== 'asc' && s.dir !== 'desc') s.dir = 'asc';
+  if (s.rows !== 'all') s.rows = 'top';
+  return s;
+}
+
+/**
+ * Records the state in the URL: 'push' adds a history entry, 'replace' rewrites the current one.
+ * It runs after the result is drawn (history updates cost milliseconds), once for a burst of changes.
+ */
+let pendingUrl = null;
+function commitUrl(how) {
+  if (how !== 'push' && how !== 'replace') return;
+  if (pendingUrl === null) setTimeout(flushUrl);
+  pendingUrl = pendingUrl === 'push' || how === 'push' ? 'push' : 'replace';
+}
+function flushUrl() {
+  const how = pendingUrl;
+  pendingUrl = null;
+  const url = toQuery(state);
+  if (how === null || url === (location.search || location.pathname)) return;
+  if (how === 'push') history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+/** A number typed in a field, or the text itself when it is not one (the core names the error). */
+function num(text) {
+  const t = String(text).trim();
+  return /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : t;
+}
+
+function device(id = state.gpu) {
+  return devices.find((d) => d.id === id) ?? null;
+}
+
+/** The core request for a state (only what differs from the core's defaults is sent). */
+function requestFor(s, model, override = {}) {
+  const o = { model: model.id, mode: s.mode };
+  if (s.mode === 'inference') {
+    Object.assign(o, { weights: s.weights, runtime: s.runtime, kv_dtype: s.kv_dtype, context: num(s.context), batch: num(s.batch) });
+    for (const f of RUNTIME_FIELDS[s.runtime] ?? []) o[f] = NUMERIC.has(f) ? num(s[f]) : s[f];
+    if (s.runtime === 'vllm') o.device_memory_bytes = device(s.gpu)?.memory_bytes ?? 0;
+  } else {
+    Object.assign(o, {
+      seq_len: num(s.seq_len), micro_batch: num(s.micro_batch), precision: s.precision, optimizer: s.optimizer,
+      fp32_gradients: s.fp32_gradients, checkpointing: s.checkpointing, attn_impl: s.train_attn,
+      dropout: num(s.dropout), fused_loss: s.fused_loss, zero: num(s.zero), fsdp: s.fsdp, dp: num(s.dp), tp: num(s.tp),
+      sequence_parallel: s.sequence_parallel, pp: num(s.pp), pp_microbatches: num(s.pp_microbatches), offload: s.offload,
+    });
+    if (s.fsdp === 'hybrid_shard') o.fsdp_shard_group = num(s.fsdp_shard_group);
+    if (s.mode !== 'train') {
+      Object.assign(o, {
+        weights: s.mode === 'lora' ? s.lora_weights : s.qlora_weights, lora_rank: num(s.lora_rank),
+        lora_targets: s.lora_targets, dora: s.dora, lora_dropout: num(s.lora_dropout),
+      });
+    }
+  }
+  return minimalRequest({ ...o, ...override });
+}
+
+/** Memory one device offers: its memory, Apple's GPU working set, or vLLM's fraction of it. */
+function usable(d, s = state) {
+  const base = d.gpu_working_set_bytes ?? d.memory_bytes;
+  if (s.mode === 'inference' && s.runtime === 'vllm') {
+    const u = Number(s.gpu_memory_utilization);
+    return Number.isFinite(u) && u > 0 && u <= 1 ? Math.ceil(d.memory_bytes * u) : NaN;
+  }
+  return base;
+}
+
+/** GPUs of the training layout: data x tensor x pipeline parallel. */
+function worldSize(s) {
+  const n = Number(s.dp) * Number(s.tp) * Number(s.pp);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * Devices needed. Inference: weights and KV cache split evenly, activations and overhead on
+ * every device. Training: the core's figure is already per GPU for the parallel layout set in
+ * the options, so it is that layout's GPU count when it fits, else none.
+ */
+function gpusNeeded(bytes, d, cap, s = state) {
+  if (!(cap > 0)) return null;
+  if (s.mode !== 'inference') return bytes.total <= cap ? worldSize(s) : null;
+  if (bytes.total <= cap) return 1;
+  if (d.vendor === 'apple' || d.vendor === 'cpu') return null;  // no pooling across machines here
+  const perDevice = bytes.activations + bytes.overhead;
+  const shared = bytes.total - perDevice;
+  if (cap <= perDevice) return null;
+  const n = Math.ceil(shared / (cap - perDevice));
+  return n <= MAX_GPUS ? n : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field errors
+
+const ERROR_FIELDS = {
+  kv_dtype: 'kv_dtype', runtime: 'runtime', llamacpp_backend: 'llamacpp_backend', context: 'context', batch: 'batch', ubatch: 'ubatch',
+  attn_impl: 'attn_impl', gpu_memory_utilization: 'gpu_memory_utilization', vllm_block_size: 'block_size',
+  block_size: 'block_size', max_num_batched_tokens: 'max_num_batched_tokens', max_num_seqs: 'max_num_seqs',
+  device_memory: 'gpu', device_memory_bytes: 'gpu', seq_len: 'seq_len', micro_batch: 'micro_batch',
+  lora_rank: 'lora_rank', lora_targets: 'lora_targets', dora: 'dora', precision: 'precision',
+  precision_regime: 'precision', optimizer: 'optimizer', checkpointing: 'checkpointing', fused_loss: 'fused_loss',
+  zero: 'zero', fsdp: 'fsdp', dp: 'dp', tp: 'tp', pp: 'pp', offload: 'offload', mode: 'mode',
+  fp32_gradients: 'fp32_gradients', fp32_grads: 'fp32_gradients', dropout: 'dropout', lora_dropout: 'lora_dropout',
+  fsdp_shard_group: 'fsdp_shard_group', sequence_parallel: 'sequence_parallel', pp_microbatches: 'pp_microbatches',
+};
+
+function fieldFor(error, s) {
+  let f = ERROR_FIELDS[error.field];
+  if (error.field === 'weights') f = s.mode === 'lora' ? 'lora_weights' : s.mode === 'qlora' ? 'qlora_weights' : 'weights';
+  if (error.field === 'attn_impl' && s.mode !== 'inference') f = 'train_attn';
+  // A rule about a combination of options names no single field: show it above the options.
+  return f && document.getElementById(`e-${f}`) ? f : 'mode';
+}
+
+let shownErrors = [];
+function clearErrors() {
+  for (const f of shownErrors) {
+    const box = $(`e-${f}`);
+    box.hidden = true;
+    box.textContent = '';
+    const el = f === 'mode' ? null : control(f);
+    if (el) {
+      el.removeAttribute('aria-invalid');
+      el.setAttribute('aria-describedby', `h-${f}`);
+      el.closest('.field')?.classList.remove('invalid');
+    }
+  }
+  shownErrors = [];
+  if (!$('error-summary').hidden) $('error-summary').hidden = true;
+}
+
+function showError(error, s) {
+  const f = fieldFor(error, s);
+  const summary = $('error-summary');
+  if (f) {
+    const box = $(`e-${f}`);
+    box.textContent = error.message;
+    box.hidden = false;
+    const el = f === 'mode' ? null : control(f);
+    if (el) {
+      el.setAttribute('aria-invalid', 'true');
+      el.setAttribute('aria-describedby', `e-${f} h-${f}`);
+      el.closest('.field')?.classList.add('invalid');
+      const label = document.querySelector(`label[for="${el.id}"]`)?.textContent.replace(/\s+/g, ' ').trim() ?? f;
+      summary.innerHTML = `Check <a href="#${el.id}">${fmt.esc(label)}</a>: ${fmt.esc(error.message)}`;
+    } else {
+      summary.textContent = error.message;
+    }
+    shownErrors.push(f);
+  } else {
+    summary.textContent = error.message;
+  }
+  summary.hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+let visibleFor = '';
+function setVisibility(s) {
+  if (visibleFor === `${s.mode} ${s.runtime}`) return;
+  visibleFor = `${s.mode} ${s.runtime}`;
+  for (const el of form.querySelectorAll('[data-modes]')) {
+    const inMode = el.dataset.modes.split(' ').includes(s.mode);
+    const runtimes = el.dataset.runtimes;
+    el.hidden = !(inMode && (!runtimes || runtimes.split(' ').includes(s.runtime)));
+  }
+}
+
+function fillWeights(select, families, value) {
+  const groups = new Map();
+  for (const f of engine.formats()) {
+    if (families && !families.includes(f.family)) continue;
+    if (!groups.has(f.family)) groups.set(f.family, []);
+    groups.get(f.family).push(f);
+  }
+  let html = '';
+  for (const [family, list] of groups) {
+    html += `<optgroup label="${fmt.esc(FAMILY_NAMES[family] ?? family)}">` +
+      list.map((f) => `<option value="${fmt.esc(f.id)}" title="${fmt.esc(f.description)}">${fmt.esc(f.id)}</option>`).join('') +
+      '</optgroup>';
+  }
+  if (select.dataset.families !== String(families)) {
+    select.innerHTML = html;
+    select.dataset.families = String(families);
+  }
+  if (select.value === value) return;
+  if (![...select.options].some((o) => o.value === value)) select.add(new Option(value, value));
+  select.value = value;
+}
+
+function renderTotal(result, s, model) {
+  const total = result.bytes.total;
+  const out = $('total');
+  setText(out, fmt.bytes(total, s.unit));
+  out.dataset.bytes = String(total);
+  setText($('unit-note'), `${fmt.UNITS[s.unit].note}; ${fmt.bytes(total, s.unit === 'GB' ? 'GiB' : 'GB')}`);
+  const d = device(s.gpu);
+  const line = $('fit-line');
+  $('sticky-total').hidden = false;
+  setText($('sticky-value'), out.textContent);
+  if (!d) {
+    setHtml(line, '');
+    setText($('sticky-fit'), '');
+    return;
+  }
+  const cap = usable(d, s);
+  const n = gpusNeeded(result.bytes, d, cap, s);
+  const perGpu = s.mode !== 'inference' && worldSize(s) > 1 ? ' per GPU' : '';
+  setText($('sticky-fit'), s.mode !== 'inference' ? (n ? `✓ fits ${shortName(d)}${perGpu}` : `✗ too big for ${shortName(d)}`) : n === 1 ? `✓ fits one ${shortName(d)}` : n ? `✗ needs ${n} × ${shortName(d)}` : `✗ not on ${shortName(d)}`);
+  const cls = `fit-line ${n === 1 ? 'fits' : 'nofit'}`;
+  if (line.className !== cls) line.className = cls;
+  const what = `${MODE_NAMES[s.mode]} of ${model.name}`;
+  if (s.mode !== 'inference') {
+    setHtml(line, total <= cap
+      ? `<span class="mark" aria-hidden="true">✓</span> ${fmt.esc(what)} fits${perGpu} on ${fmt.esc(d.name)} ` +
+        `(${fmt.bytes(cap, s.unit)} usable) with ${fmt.bytes(cap - total, s.unit)} to spare.`
+      : `<span class="mark" aria-hidden="true">✗</span> ${fmt.esc(what)} needs ${fmt.bytes(total, s.unit)}${perGpu}, more than ` +
+        `${fmt.esc(d.name)} holds (${fmt.bytes(cap, s.unit)} usable): try checkpointing, a smaller micro-batch, 8-bit ` +
+        'optimizer states, or sharding over more GPUs (ZeRO-3, FSDP).');
+  } else if (n === 1) {
+    setHtml(line, `<span class="mark" aria-hidden="true">✓</span> ${fmt.esc(what)} fits on one ${fmt.esc(d.name)} ` +
+      `(${fmt.bytes(cap, s.unit)} usable) with ${fmt.bytes(cap - total, s.unit)} to spare.`);
+  } else if (n) {
+    setHtml(line, `<span class="mark" aria-hidden="true">✗</span> Too big for one ${fmt.esc(d.name)} ` +
+      `(${fmt.bytes(cap, s.unit)} usable): needs ${n} of them, or a smaller format or context.`);
+  } else {
+    setHtml(line, `<span class="mark" aria-hidden="true">✗</span> Does not fit on ${fmt.esc(d.name)} ` +
+      `(${fmt.bytes(cap, s.unit)} usable).`);
+  }
+}
+
+/** The core's phrase with a final period (its first word may be a name such as llama.cpp or adamw). */
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+function renderBreakdown(result, s) {
+  const total = result.bytes.total;
+  setHtml($('bar'), barSvg(result.items, total, s.unit));
+  const shade = shades(result.items);
+  setHtml($('legend'), result.items.map((item, i) =>
+    `<li data-key="${fmt.esc(item.key)}" data-bytes="${item.bytes}"><span class="swatch c-${fmt.esc(item.category)}${shade[i] ? ' alt' : ''}" aria-hidden="true"></span>` +
+    `<span class="legend-head"><span class="legend-label">${fmt.esc(item.label)}</span> ` +
+    `<span class="legend-value">${fmt.bytes(item.bytes, s.unit)}</span> <span class="legend-pct">${total > 0 ? Math.round((item.bytes / total) * 100) : 0}%</span></span>` +
+    `<span class="legend-why">${fmt.esc(sentence(item.explanation))}</span></li>`).join(''));
+  const extra = [];
+  if (result.trainable_parameters) extra.push(`Trainable parameters: ${fmt.count(result.trainable_parameters)} of ${fmt.count(result.parameters)}.`);
+  const notes = [...extra, ...result.notes.map(sentence)];
+  setHtml($('notes'), notes.map((n) => `<li>${fmt.esc(n)}</li>`).join(''));
+}
+
+/** Context lengths for the chart: 512 .. the model's maximum (or the chosen value), x1.5 steps. */
+function chartXs(current, model, limit) {
+  const hi = Math.min(limit, Math.max(8192, model.max_context ?? 0, Number.isFinite(current) ? current : 0));
+  const top = 2 ** Math.ceil(Math.log2(hi));
+  const xs = new Set();
+  for (let x = 512; x <= top; x *= 2) {
+    xs.add(x);
+    if (x * 1.5 < top) xs.add(x * 1.5);
+  }
+  if (Number.isInteger(current) && current >= 1 && current <= limit) xs.add(current);
+  return [...xs].filter((x) => x >= 256).sort((a, b) => a - b);
+}
+
+function renderChart(s, model) {
+  const training = s.mode !== 'inference';
+  const key = training ? 'seq_len' : 'context';
+  const current = num(s[key]);
+  const xs = chartXs(current, model, training ? 2 ** 20 : 2 ** 24);
+  const answers = engine.numbers(model.config, xs.map((x) => requestFor(s, model, { [key]: x })));
+  const points = xs.map((x, i) => ({ x, bytes: answers[i].bytes }));
+  const mine = device(s.gpu);
+  const capacities = CAPACITY_DEVICES.map((id) => device(id)).filter(Boolean)
+    .filter((d) => !mine || d.memory_bytes !== mine.memory_bytes)
+    .map((d) => ({ bytes: d.memory_bytes, label: `${fmt.bytes(d.memory_bytes, s.unit)} · ${shortName(d)}`, mine: false }));
+  if (mine) capacities.push({ bytes: usable(mine, s), label: `${fmt.bytes(usable(mine, s), s.unit)} · your ${shortName(mine)}`, mine: true });
+  setHtml($('chart'), contextChartSvg({
+    points, current, capacities: capacities.filter((c) => Number.isFinite(c.bytes)), unit: s.unit, width: chartWidth,
+    xLabel: training ? 'Sequence length (tokens)' : 'Context length (tokens)',
+  }));
+  const present = CATEGORIES.filter(([k]) => points.some((p) => (p.bytes?.[k] ?? 0) > 0));
+  setHtml($('chart-key'), present.reverse().map(([k, name]) =>
+    `<li><span class="swatch c-${k}" aria-hidden="true"></span>${name}</li>`).join(''));
+}
+
+/** A device name without the vendor's prefix ("RTX 4090", "Radeon RX 7900 XTX", "Arc B580"). */
+function shortName(d) {
+  return d.name.replace(/^NVIDIA (GeForce )?/, '').replace(/^(AMD|Intel) /, '').replace(/^(CPU system: .*?) \(.*\)$/, '$1');
+}
+
+function fitRows(result, s, model) {
+  const vllm = s.mode === 'inference' && s.runtime === 'vllm';
+  let perDevice = null;
+  if (vllm) {
+    // vLLM sizes its activation pass and defaults from the device, so ask the core per device.
+    perDevice = engine.numbers(model.config, devices.map((d) => requestFor(s, model, { device_memory_bytes: d.memory_bytes })));
+  }
+  const rows = devices.map((d, i) => {
+    const bytes = perDevice ? perDevice[i].bytes ?? null : result.bytes;
+    const cap = usable(d, s);
+    const gpus = bytes ? gpusNeeded(bytes, d, cap, s) : null;
+    const headroom = bytes ? cap - bytes.total : NaN;
+    const cost = gpus && Number.isFinite(d.street_price_usd) ? gpus * d.street_price_usd : null;
+    return { d, cap, gpus, headroom, cost, tps: null };
+  });
+  // Decode speed from the core's planner, one batch call for every device that can hold it.
+  const timed = rows.filter((r) => r.gpus);
+  const speeds = engine.decodeTokensPerSecondMany(last?.request, model.config,
+    timed.map((r) => ({ gpu: r.d.id, gpus: r.gpus })));
+  timed.forEach((r, i) => { r.tps = speeds[i] ?? null; });
+  return rows;
+}
+
+/** The budget filter (a page option, not a core one): null for none, NaN when invalid. */
+function checkBudget(s) {
+  const budget = s.budget.trim() === '' ? null : Number(s.budget);
+  const bad = budget !== null && !(budget >= 0);
+  const eb = $('e-budget');
+  if (eb.hidden === bad) eb.hidden = !bad;
+  setText(eb, bad ? 'budget: enter an amount in US dollars, 0 or more, or leave it empty' : '');
+  const el = control('budget');
+  if (bad) {
+    el.setAttribute('aria-invalid', 'true');
+    el.setAttribute('aria-describedby', 'e-budget');
+  } else {
+    el.removeAttribute('aria-invalid');
+    el.removeAttribute('aria-describedby');
+  }
+  return bad ? NaN : budget;
+}
+
+let fitKey = '';
+function renderFit(result, s, model) {
+  const budget = checkBudget(s);
+  const budgetError = Number.isNaN(budget);
+  // Redraw only when what the table shows can have changed.
+  const vllm = s.mode === 'inference' && s.runtime === 'vllm';
+  const key = JSON.stringify([vllm ? last.request : result.bytes, s.mode, s.runtime, s.gpu_memory_utilization,
+    s.unit, s.vendor, s.budget, s.sort, s.dir, s.rows]);
+  if (key === fitKey) return;
+  fitKey = key;
+  let rows = fitRows(result, s, model).filter((r) => (s.vendor === 'all' || r.d.vendor === s.vendor) &&
+    (budget === null || budgetError || (r.cost !== null && r.cost <= budget)));
+  const dir = s.dir === 'desc' ? -1 : 1;
+  const keyOf = {
+    name: (r) => r.d.name, usable: (r) => r.cap, headroom: (r) => r.headroom,
+    gpus: (r) => r.gpus ?? Infinity, cost: (r) => r.cost ?? Infinity,
+  }[s.sort];
+  rows = rows.sort((a, b) => {
+    const ka = keyOf(a);
+    const kb = keyOf(b);
+    if (typeof ka === 'string') return dir * ka.localeCompare(kb);
+    if (ka === kb) return a.d.name.localeCompare(b.d.name);
+    if (!Number.isFinite(ka)) return 1;  // unknown values last in both directions
+    if (!Number.isFinite(kb)) return -1;
+    return dir * (ka - kb);
+  });
+  for (const th of document.querySelectorAll('#fit-table th[data-sort]')) {
+    const sort = th.dataset.sort === s.sort ? (s.dir === 'desc' ? 'descending' : 'ascending') : 'none';
+    if (th.getAttribute('aria-sort') !== sort) th.setAttribute('aria-sort', sort);
+  }
+  const body = (s.rows === 'all' ? rows : rows.slice(0, TOP_ROWS)).map((r) => {
+    const fits = r.headroom >= 0;
+    return {
+      key: r.d.id,
+      attrs: { class: fits ? 'fits' : 'nofit', 'data-id': r.d.id },
+      cells: [
+        { tag: 'th', attrs: { scope: 'row', title: r.d.name }, html: `<span class="mark" role="img" ` +
+          `aria-label="${fits ? 'fits on one' : 'does not fit on one'}">${fits ? '✓' : '✗'}</span> ${fmt.esc(shortName(r.d))}` },
+        { tag: 'td', attrs: { class: 'num' }, html: fmt.bytes(r.cap, s.unit) },
+        { tag: 'td', attrs: { class: `num ${r.headroom >= 0 ? 'pos' : 'neg'}` }, html: fmt.signedBytes(r.headroom, s.unit) },
+        { tag: 'td', attrs: { class: 'num' }, html: r.gpus === null ? '<span class="nofit">won’t fit</span>' : `${r.gpus}` },
+        { tag: 'td', attrs: { class: 'num' }, html: r.cost === null ? fmt.DASH : fmt.usd(r.cost) },
+        { tag: 'td', attrs: { class: 'num' }, html: r.tps === null ? '<span title="Needs the hardware planner">—</span>' : fmt.sig3(r.tps) },
+      ],
+    };
+  });
+  patchBody($('fit-body'), body.length ? body : [{ key: 'none', attrs: {}, cells: [{ tag: 'td', attrs: { colspan: '6' }, html: 'No device matches these filters.' }] }]);
+  const fitting = rows.filter((r) => r.headroom >= 0).length;
+  const shown = s.rows === 'all' ? rows.length : Math.min(TOP_ROWS, rows.length);
+  setText($('fit-summary'), `${rows.length} of ${devices.length} devices match` +
+    `${shown < rows.length ? ` (first ${shown} shown)` : ''}; ${fitting} hold it on a single device.`);
+  const more = $('fit-more');
+  if (more.hidden !== rows.length <= TOP_ROWS) more.hidden = rows.length <= TOP_ROWS;
+  setText(more, s.rows === 'all' ? `Show the first ${TOP_ROWS}` : `Show all ${rows.length}`);
+  if (more.getAttribute('aria-expanded') !== String(s.rows === 'all')) more.setAttribute('aria-expanded', String(s.rows === 'all'));
+}
+
+/** The quick reference's requests: [model, one request per column] for each row. */
+function quickRequests(s) {
+  const columns = QUICK_COLUMNS[s.mode === 'inference' ? s.runtime : s.mode];
+  return QUICK_MODELS.map((id) => models.find((x) => x.id === id)).filter(Boolean)
+    .map((m) => [m, columns.map(([field, value]) => requestFor(s, m, { [field]: value }))]);
+}
+
+let quickKey = '';
+function renderQuick(s) {
+  const columns = QUICK_COLUMNS[s.mode === 'inference' ? s.runtime : s.mode];
+  // The table does not depend on the chosen model, nor on the option its columns vary.
+  const base = requestFor(s, { id: '' });
+  delete base[columns[0][0]];
+  const key = JSON.stringify([base, s.unit, s.gpu, s.context, s.batch, s.seq_len, s.micro_batch]);
+  if (key === quickKey) return;
+  quickKey = key;
+  const d = device(s.gpu);
+  const cap = d ? usable(d, s) : NaN;
+  const what = s.mode === 'inference'
+    ? `inference with ${RUNTIME_NAMES[s.runtime]} at ${fmt.tokens(num(s.context))} tokens × ${s.batch}`
+    : `${MODE_NAMES[s.mode].toLowerCase()} at ${fmt.tokens(num(s.seq_len))} tokens × ${s.micro_batch}`;
+  setText($('quick-caption'), `Total memory for ${what}, other options as set above. ` +
+    (d ? `✓ fits on your ${d.name} (${fmt.bytes(cap, s.unit)} usable), ✗ does not.` : ''));
+  setHtml($('quick-head'), `<tr><th scope="col">Model</th>${columns.map((c) => `<th scope="col" class="num">${fmt.esc(c[2])}</th>`).join('')}</tr>`);
+  const body = [];
+  for (const [m, requests] of quickRequests(s)) {
+    const answers = engine.numbers(m.config, requests);
+    const cells = [{ tag: 'th', attrs: { scope: 'row' }, html: `${fmt.esc(m.name)}<span class="row-meta">${fmt.esc(fmt.modelSize(m.parameters, m.active_parameters))}</span>` }];
+    answers.forEach((a, i) => {
+      if (a.error) {
+        cells.push({ tag: 'td', attrs: { class: 'num na', title: a.error.message, 'data-format': columns[i][1], 'data-bytes': '' },
+          html: `<span role="img" aria-label="${fmt.esc(a.error.message)}">—</span>` });
+        return;
+      }
+      const fits = a.bytes.total <= cap;
+      cells.push({ tag: 'td', attrs: { class: `num ${fits ? 'fits' : 'nofit'}`, title: '', 'data-format': columns[i][1], 'data-bytes': String(a.bytes.total) },
+        html: `${fmt.bytes(a.bytes.total, s.unit)} <span class="mark" role="img" aria-label="${fits ? 'fits' : 'does not fit'}">${fits ? '✓' : '✗'}</span>` });
+    });
+    body.push({ key: `${m.id} ${columns.map((c) => c[1]).join(' ')}`, attrs: {}, cells });
+  }
+  patchBody($('quick-body'), body);
+}
+
+function renderInvalid() {
+  const out = $('total');
+  setText(out, '—');
+  setText($('sticky-value'), '—');
+  setText($('sticky-fit'), 'check the highlighted option');
+  delete out.dataset.bytes;
+  setText($('unit-note'), 'No result until the highlighted input is fixed.');
+  for (const id of ['fit-line', 'bar', 'legend', 'notes', 'chart-key', 'quick-head']) setHtml($(id), '');
+  setHtml($('chart'), '<p class="hint">No chart until the highlighted option is fixed.</p>');
+  for (const id of ['copy-text', 'copy-md']) $(id).disabled = true;
+  for (const id of ['fit-body', 'quick-body']) {
+    $(id).innerHTML = '';
+    delete $(id).dataset.keys;
+  }
+  fitKey = '';
+  quickKey = '';
+  setText($('fit-summary'), '');
+  setText($('quick-caption'), '');
+}
+
+/** Recomputes everything from the controls (or from `state` when fromUrl). On the first call
+ * (`later`), the fit table and quick reference are drawn in tasks of their own after the result,
+ * so the page answers before their weight plans are prepared. */
+function update({ url = 'push', fromUrl = false, later = false } = {}) {
+  if (!fromUrl) state = readControls();
+  const s = state;
+  const model = models.find((m) => m.id === s.model) ?? models[0];
+  if (s.mode === 'inference') {
+    const families = RUNTIME_FAMILIES[s.runtime] ?? null;
+    const current = engine.formats().find((f) => f.id === s.weights);
+    if (!fromUrl && current && families && !families.includes(current.family)) {
+      s.weights = RUNTIME_DEFAULT_WEIGHTS[s.runtime];  // keep the pair valid when the runtime changes
+    }
+    fillWeights(control('weights'), families, s.weights);
+  } else if (s.mode === 'lora') {
+    fillWeights(control('lora_weights'), ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq'], s.lora_weights);
+  } else if (s.mode === 'qlora') {
+    fillWeights(control('qlora_weights'), ['bitsandbytes'], s.qlora_weights);
+  }
+  setVisibility(s);
+  setHtml($('model-info'), `${fmt.esc(model.family)} · ${fmt.esc(fmt.modelSize(model.parameters, model.active_parameters))}` +
+    (model.max_context ? ` · up to ${fmt.tokens(model.max_context)} tokens` : '') +
+    ` · <a href="${fmt.esc(model.config_source)}">config.json</a>`);
+  clearErrors();
+  checkBudget(s);
+  const request = requestFor(s, model);
+  let result;
+  try {
+    result = engine.calculate(request, model.config);
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    showError(error, s);
+    renderInvalid();
+    last = null;
+    commitUrl(url);
+    document.documentElement.dataset.state = 'error';
+    return;
+  }
+  last = { result, request, model, state: s };
+  for (const id of ['copy-text', 'copy-md']) if ($(id).disabled) $(id).disabled = false;
+  renderTotal(result, s, model);
+  renderBreakdown(result, s);
+  renderChart(s, model);
+  if (later) {
+    // One task each: the fit table, the quick reference's weight plans model by model, its table.
+    const steps = [() => renderFit(result, s, model), ...quickRequests(s).map(([m, rs]) => () => engine.numbers(m.config, rs)),
+      () => renderQuick(s)];
+    const next = () => {
+      if (last?.result !== result) return;  // the user changed something: update() drew it all
+      steps.shift()();
+      if (steps.length) setTimeout(next);
+    };
+    setTimeout(next);
+  } else {
+    renderFit(result, s, model);
+    renderQuick(s);
+  }
+  commitUrl(url);
+  document.documentElement.dataset.state = 'ok';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Modes (tabs), sorting, copying, theme
+
+function selectMode(mode, focus) {
+  state.mode = mode;
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    const on = tab.dataset.mode === mode;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    if (on) {
+      $('mode-panel').setAttribute('aria-labelledby', tab.id);
+      if (focus) tab.focus();
+    }
+  }
+}
+
+function onTabKey(e) {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  const i = tabs.indexOf(e.target);
+  let j = null;
+  if (e.key === 'ArrowRight') j = (i + 1) % tabs.length;
+  else if (e.key === 'ArrowLeft') j = (i - 1 + tabs.length) % tabs.length;
+  else if (e.key === 'Home') j = 0;
+  else if (e.key === 'End') j = tabs.length - 1;
+  if (j === null) return;
+  e.preventDefault();
+  selectMode(tabs[j].dataset.mode, true);
+  update();
+}
+
+function resultText(markdown) {
+  if (!last) return '';
+  const { result, model, state: s } = last;
+  const u = s.unit;
+  const inputs = s.mode === 'inference'
+    ? `${MODE_NAMES[s.mode]}, ${result.inputs.weights}, ${RUNTIME_NAMES[s.runtime]}, context ${fmt.count(result.inputs.context)} × ${result.inputs.batch}, KV ${result.inputs.kv_dtype}`
+    : `${MODE_NAMES[s.mode]}, ${result.inputs.weights}, ${result.inputs.optimizer}, ${result.inputs.precision}, sequence ${fmt.count(result.inputs.seq_len)} × ${result.inputs.micro_batch}`;
+  const title = `${model.name} (${fmt.modelSize(result.parameters, result.active_parameters)}): ${inputs}`;
+  if (markdown) {
+    const rows = result.items.map((i) => `| ${fmt.mdCell(i.label)} | ${fmt.bytes(i.bytes, u)} | ${fmt.mdCell(i.explanation)} |`);
+    return [`**${fmt.mdCell(title)}**`, '', '| Component | Memory | Why |', '| --- | ---: | --- |', ...rows,
+      `| **Total** | **${fmt.bytes(result.bytes.total, u)}** | ${fmt.UNITS[u].note} |`, '', `[vramcalc](${location.href})`].join('\n');
+  }
+  const width = Math.max(...result.items.map((i) => i.label.length), 5);
+  const lines = result.items.map((i) => `${i.label.padEnd(width)}  ${fmt.bytes(i.bytes, u).padStart(10)}  ${i.explanation}`);
+  return [title, '', ...lines, `${'Total'.padEnd(width)}  ${fmt.bytes(result.bytes.total, u).padStart(10)}  (${fmt.UNITS[u].note})`, '', location.href].join('\n');
+}
+
+async function copy(text, what) {
+  const status = $('copy-status');
+  try {
+    await navigator.clipboard.writeText(text);
+    status.textContent = `Copied ${what}.`;
+  } catch {
+    status.textContent = `Copying was blocked by the browser; select and copy the ${what} by hand.`;
+  }
+  setTimeout(() => { status.textContent = ''; }, 4000);
+}
+
+const THEMES = ['system', 'light', 'dark'];
+function applyTheme(theme) {
+  if (theme === 'system') delete document.documentElement.dataset.theme;
+  else document.documentElement.dataset.theme = theme;
+  const next = THEMES[(THEMES.indexOf(theme) + 1) % THEMES.length];
+  $('theme-text').textContent = theme[0].toUpperCase() + theme.slice(1);
+  $('theme').setAttribute('aria-label', `Colour theme: ${theme === 'system' ? 'follows the system' : theme}. Switch to ${next}.`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+function fillDevices() {
+  const names = { nvidia: 'NVIDIA', amd: 'AMD', intel: 'Intel', apple: 'Apple silicon', cpu: 'CPU (system RAM)' };
+  const groups = new Map();
+  for (const d of devices) {
+    if (!groups.has(d.vendor)) groups.set(d.vendor, []);
+    groups.get(d.vendor).push(d);
+  }
+  control('gpu').innerHTML = [...groups].map(([v, list]) => `<optgroup label="${fmt.esc(names[v] ?? v)}">` +
+    list.map((d) => `<option value="${fmt.esc(d.id)}">${fmt.esc(shortName(d))} — ${fmt.bytes(d.memory_bytes, 'GiB')}</option>`).join('') +
+    '</optgroup>').join('');
+}
+
+async function start() {
+  const json = (url) => fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return r.json();
+  });
+  let hw;
+  let presets;
+  [engine, presets, hw] = await Promise.all([loadEngine(), json('presets/models.json'), json('presets/hardware.json')]);
+  models = presets.models;
+  devices = hw.devices;
+  engine.setHardware(hw);
+  fillDevices();
+  picker = new ModelPicker($('model-search'), $('model-list'), models, (id) => {
+    state.model = id;
+    update();
+  });
+  state = fromQuery(location.search);
+  writeControls(state);
+  await new Promise((resolve) => setTimeout(resolve));  // let the page paint before the first result
+  for (const id of ['h-chart', 'h-fit', 'h-quick']) $(id).parentElement.hidden = false;
+  document.querySelector('.actions').hidden = false;
+  chartWidth = $('chart').clientWidth || 600;
+  update({ fromUrl: true, url: 'none', later: true });
+  performance.mark('vramcalc:first-result');
+  while (!$('quick-body').rows.length && last) await new Promise((resolve) => setTimeout(resolve, 5));
+  document.documentElement.dataset.ready = 'true';
+
+  // Typing recomputes at once; the URL gets a history entry when the value is committed.
+  const onInput = (e) => {
+    if (e.target.id !== 'model-search') update({ url: 'none' });
+  };
+  const onChange = (e) => {
+    if (e.target.id === 'model-search') return;
+    const next = readControls();
+    if (Object.keys(next).every((k) => next[k] === state[k])) commitUrl('push');
+    else update();
+  };
+  form.addEventListener('input', onInput);
+  form.addEventListener('change', onChange);
+  for (const el of document.querySelectorAll('input[name="unit"], #f-vendor, #f-budget')) {
+    el.addEventListener('input', onInput);
+    el.addEventListener('change', onChange);
+  }
+  for (const tab of document.querySelectorAll('[role="tab"]')) {
+    tab.addEventListener('click', () => {
+      selectMode(tab.dataset.mode, false);
+      update();
+    });
+    tab.addEventListener('keydown', onTabKey);
+  }
+  for (const chip of document.querySelectorAll('.chip[data-set]')) {
+    chip.addEventListener('click', () => {
+      control(chip.dataset.set).value = chip.dataset.value;
+      update();
+    });
+  }
+  for (const th of document.querySelectorAll('#fit-table th[data-sort]')) {
+    th.querySelector('button').addEventListener('click', () => {
+      const key = th.dataset.sort;
+      state.dir = state.sort === key && state.dir === 'asc' ? 'desc' : 'asc';
+      state.sort = key;
+      update({ fromUrl: true });
+    });
+  }
+  $('fit-more').addEventListener('click', () => {
+    state.rows = state.rows === 'all' ? 'top' : 'all';
+    update({ fromUrl: true });
+  });
+  window.addEventListener('popstate', () => {
+    pendingUrl = null;
+    state = fromQuery(location.search);
+    writeControls(state);
+    update({ fromUrl: true, url: 'none' });
+  });
+  $('copy-text').addEventListener('click', () => copy(resultText(false), 'text'));
+  $('copy-md').addEventListener('click', () => copy(resultText(true), 'Markdown table'));
+  $('copy-link').addEventListener('click', () => copy(location.href, 'link'));
+  let theme = 'system';
+  try { theme = localStorage.getItem('vramcalc-theme') ?? 'system'; } catch { /* blocked */ }
+  applyTheme(THEMES.includes(theme) ? theme : 'system');
+  $('theme').addEventListener('click', () => {
+    const current = document.documentElement.dataset.theme ?? 'system';
+    const next = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length];
+    applyTheme(next);
+    try { localStorage.setItem('vramcalc-theme', next); } catch { /* blocked */ }
+  });
+  new ResizeObserver(() => {
+    const w = $('chart').clientWidth;
+    if (w && Math.abs(w - chartWidth) > 8) {
+      chartWidth = w;
+      if (last) renderChart(last.state, last.model);
+    }
+  }).observe($('chart'));
+}
+
+// For tests and the benchmark: the current request and result.
+globalThis.vramcalc = { get last() { return last; }, get state() { return state; }, resultText };
+
+start().catch((error) => {
+  $('total').textContent = 'The calculator could not start.';
+  const summary = $('error-summary');
+  summary.textContent = String(error.message ?? error);
+  summary.hidden = false;
+  throw error;
+});

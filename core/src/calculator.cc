@@ -143,6 +143,23 @@ Status ParseTrainingFields(const JsonFields& f, TrainingRequest* t) {
 
 }  // namespace
 
+Result<Calculation> CalculateStored(const ModelDescription& model, const WeightPlan& stored,
+                                    const CalculatorRequest& request) {
+  const bool other_format = !request.weights.empty() && request.weights != "native" &&
+                            request.weights != stored.format.id;
+  if (request.is_training() || other_format) return Calculate(model, request);
+  Result<InferenceEstimate> estimate = EstimateInference(model, stored, request.inference);
+  if (!estimate.ok()) return estimate.status();
+  Calculation c;
+  c.request = request;
+  c.request.weights = stored.format.id;
+  c.model = model;
+  c.parameters = CountParameters(model);
+  c.weights = stored;
+  c.estimate = std::move(estimate).value();
+  return c;
+}
+
 Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json) {
   if (json_text.size() > ConfigLimits::kMaxTextBytes + 4096) {
     return Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit");
@@ -154,7 +171,7 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
   static const char* const kKeys[] = {
       "model", "config", "mode", "weights", "kv_dtype", "context", "batch", "runtime",
       "flash_attention", "attn_impl", "ubatch", "gpu_memory_utilization", "device_memory_bytes",
-      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size",
+      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size", "llamacpp_backend",
       // training
       "optimizer", "precision", "fp32_gradients", "checkpointing", "lora_rank", "lora_targets", "dora",
       "lora_dropout", "micro_batch", "seq_len", "zero", "fsdp", "fsdp_shard_group", "tp", "pp",
@@ -191,6 +208,13 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
     Result<AttentionImpl> parsed = ParseAttentionImpl(attn);
     if (!parsed.ok()) return parsed.status();
     q.attention_impl = *parsed;
+  }
+  std::string backend;
+  VRAM_RETURN_IF_ERROR(f.String({"llamacpp_backend"}, false, &backend));
+  if (!backend.empty()) {
+    Result<LlamaCppBackend> parsed = ParseLlamaCppBackend(backend);
+    if (!parsed.ok()) return parsed.status();
+    q.llamacpp_backend = *parsed;
   }
   VRAM_RETURN_IF_ERROR(f.Int({"context"}, 1, int64_t{1} << 24, false, q.context_tokens, &q.context_tokens));
   VRAM_RETURN_IF_ERROR(f.Int({"batch"}, 1, 65536, false, q.batch, &q.batch));
@@ -312,6 +336,7 @@ std::string CalculationToJson(const Calculation& c) {
   inputs["flash_attention"] = q.flash_attention;
   inputs["attn_impl"] = AttentionImplName(q.attention_impl);
   inputs["ubatch"] = q.ubatch_tokens;
+  inputs["llamacpp_backend"] = LlamaCppBackendName(q.llamacpp_backend);
   inputs["gpu_memory_utilization"] = q.gpu_memory_utilization;
   inputs["device_memory_bytes"] = q.device_memory_bytes;
   j["inputs"] = std::move(inputs);

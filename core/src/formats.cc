@@ -108,9 +108,19 @@ const GgmlTypeInfo* FindGgmlType(int32_t type_id) {
 }
 
 const GgmlTypeInfo* FindGgmlTypeByName(std::string_view name) {
-  const std::string lower = Lower(name);
+  // Plans store the table's own spelling, so an exact match is the common case; then compare
+  // case-insensitively without allocating (planners call this once per tensor).
   for (const GgmlTypeInfo& info : TypeTable()) {
-    if (Lower(info.name) == lower) return &info;
+    if (name == info.name) return &info;
+  }
+  for (const GgmlTypeInfo& info : TypeTable()) {
+    const std::string_view candidate(info.name);
+    if (candidate.size() != name.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < name.size() && same; ++i) {
+      same = std::tolower(static_cast<unsigned char>(name[i])) == std::tolower(static_cast<unsigned char>(candidate[i]));
+    }
+    if (same) return &info;
   }
   return nullptr;
 }
@@ -377,19 +387,82 @@ Result<uint64_t> QuantizedBytes(const WeightFormat& f, const TensorInfo& t, std:
 
 }  // namespace
 
+namespace {
+
+/// Adds sized tensors to a plan's totals; shared by PlanWeights and PlanWeightsAsStored so that
+/// a plan computed from a format and one read from a file are summed the same way.
+class PlanTotals {
+ public:
+  PlanTotals(const ModelDescription& model, WeightPlan* plan) : model_(model), plan_(*plan) {}
+
+  void Add(const TensorInfo& t, const TensorStorage& s, bool quantized, const GgmlTypeInfo* gguf_info) {
+    const uint64_t elements = static_cast<uint64_t>(t.elements());
+    parameters_ += t.elements();
+    (quantized ? plan_.quantized_elements : plan_.unquantized_elements) += elements;
+    plan_.total_bytes += s.bytes;
+    by_type_[s.type] += s.bytes;
+    // Decode reads: one row of a lookup table; top-k of the routed experts; the rest in full.
+    uint64_t read = s.bytes;
+    const bool lookup = (t.role == TensorRole::kTokenEmbedding && !model_.tied_embeddings) ||
+                        t.role == TensorRole::kPositionEmbedding;
+    if (lookup && t.ne[1] > 0) {
+      read = s.bytes / static_cast<uint64_t>(t.ne[1]);
+    } else if (t.is_routed_expert() && t.layer >= 0 &&
+               static_cast<size_t>(t.layer) < model_.feed_forward.size()) {
+      const LayerFeedForward& ffn = model_.feed_forward[static_cast<size_t>(t.layer)];
+      plan_.routed_expert_bytes += s.bytes;
+      if (ffn.num_experts > 0) {
+        read = s.bytes / static_cast<uint64_t>(ffn.num_experts) *
+               static_cast<uint64_t>(ffn.experts_per_token);
+      }
+    }
+    plan_.bytes_read_per_token += read;
+    if (t.role == TensorRole::kTokenEmbedding) plan_.token_embedding_bytes = s.bytes;
+    if (plan_.format.is_gguf() && (t.role != TensorRole::kTokenEmbedding || model_.tied_embeddings)) {
+      uint64_t alloc = s.bytes;
+      const GgmlTypeInfo* info = gguf_info;
+      if (info != nullptr && info->block_elements > 1 && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
+        const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
+        alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
+      }
+      plan_.cuda_device_bytes += CeilDiv(alloc, world::kCudaTensorAlignment) * world::kCudaTensorAlignment;
+    }
+    if (plan_.format.is_gguf()) {
+      plan_.cpu_buffer_bytes += CeilDiv(s.bytes, world::kGgmlCpuTensorAlignment) * world::kGgmlCpuTensorAlignment;
+    }
+  }
+
+  void Finish() {
+    plan_.parameters = CountParameters(model_);
+    for (const auto& [type, bytes] : by_type_) plan_.bytes_by_type.emplace_back(type, bytes);
+    std::sort(plan_.bytes_by_type.begin(), plan_.bytes_by_type.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    plan_.bits_per_weight = parameters_ > 0 ? static_cast<double>(plan_.total_bytes) * 8.0 /
+                                                  static_cast<double>(parameters_)
+                                            : 0.0;
+  }
+
+ private:
+  const ModelDescription& model_;
+  WeightPlan& plan_;
+  std::map<std::string, uint64_t> by_type_;
+  int64_t parameters_ = 0;
+};
+
+}  // namespace
+
 Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat& format) {
   WeightPlan plan;
   plan.format = format;
   plan.tensors.resize(model.tensors.size());
-  std::map<std::string, uint64_t> by_type;
-  int64_t parameters = 0;
+  PlanTotals totals(model, &plan);
   const MixContext mix_context =
       format.scheme == QuantScheme::kGgufMix ? ContextFor(model, format.gguf_mix) : MixContext{};
   for (size_t i = 0; i < model.tensors.size(); ++i) {
     const TensorInfo& t = model.tensors[i];
     TensorStorage& s = plan.tensors[i];
     const uint64_t elements = static_cast<uint64_t>(t.elements());
-    parameters += t.elements();
     bool quantized = false;
     const GgmlTypeInfo* gguf_info = nullptr;
     if (format.is_gguf()) {
@@ -408,6 +481,7 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
                           std::to_string(info->block_elements));
       }
       s.type = info->name;
+      s.ggml_type = static_cast<int32_t>(info->type);
       s.bytes = elements / static_cast<uint64_t>(info->block_elements) *
                 static_cast<uint64_t>(info->block_bytes);
       quantized = type != GgmlType::kF32 && type != GgmlType::kF16 && type != GgmlType::kBF16;
@@ -420,41 +494,33 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
       s.type = DTypeName(format.dense_dtype);
       s.bytes = elements * static_cast<uint64_t>(DTypeBytes(format.dense_dtype));
     }
-    (quantized ? plan.quantized_elements : plan.unquantized_elements) += elements;
-    plan.total_bytes += s.bytes;
-    by_type[s.type] += s.bytes;
-    // Decode reads: one row of a lookup table; top-k of the routed experts; the rest in full.
-    uint64_t read = s.bytes;
-    if (t.role == TensorRole::kTokenEmbedding && !model.tied_embeddings) {
-      read = s.bytes / static_cast<uint64_t>(t.ne[1]);
-    } else if (t.role == TensorRole::kPositionEmbedding) {
-      read = s.bytes / static_cast<uint64_t>(t.ne[1]);
-    } else if (t.is_routed_expert() && t.layer >= 0) {
-      const LayerFeedForward& ffn = model.feed_forward[static_cast<size_t>(t.layer)];
-      plan.routed_expert_bytes += s.bytes;
-      if (ffn.num_experts > 0) {
-        read = s.bytes / static_cast<uint64_t>(ffn.num_experts) *
-               static_cast<uint64_t>(ffn.experts_per_token);
-      }
-    }
-    plan.bytes_read_per_token += read;
-    if (t.role == TensorRole::kTokenEmbedding) plan.token_embedding_bytes = s.bytes;
-    if (format.is_gguf() && (t.role != TensorRole::kTokenEmbedding || model.tied_embeddings)) {
-      uint64_t alloc = s.bytes;
-      const GgmlTypeInfo* info = gguf_info;
-      if (info != nullptr && info->block_elements > 1 && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
-        const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
-        alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
-      }
-      plan.cuda_device_bytes += CeilDiv(alloc, world::kCudaTensorAlignment) * world::kCudaTensorAlignment;
-    }
+    totals.Add(t, s, quantized, gguf_info);
   }
-  plan.parameters = CountParameters(model);
-  for (const auto& [type, bytes] : by_type) plan.bytes_by_type.emplace_back(type, bytes);
-  std::sort(plan.bytes_by_type.begin(), plan.bytes_by_type.end(),
-            [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-  plan.bits_per_weight =
-      parameters > 0 ? static_cast<double>(plan.total_bytes) * 8.0 / static_cast<double>(parameters) : 0.0;
+  totals.Finish();
+  return plan;
+}
+
+Result<WeightPlan> PlanWeightsAsStored(const ModelDescription& model, const WeightFormat& format,
+                                       const std::vector<StoredTensor>& stored) {
+  if (stored.size() != model.tensors.size()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "weights: " + std::to_string(stored.size()) + " stored tensors for a model of " +
+                      std::to_string(model.tensors.size()));
+  }
+  WeightPlan plan;
+  plan.format = format;
+  plan.tensors.resize(model.tensors.size());
+  PlanTotals totals(model, &plan);
+  for (size_t i = 0; i < model.tensors.size(); ++i) {
+    const StoredTensor& in = stored[i];
+    TensorStorage& s = plan.tensors[i];
+    s.type = in.type;
+    s.bytes = in.bytes;
+    s.ggml_type = in.ggml_type;
+    const GgmlTypeInfo* info = in.ggml_type >= 0 ? FindGgmlType(in.ggml_type) : nullptr;
+    totals.Add(model.tensors[i], s, in.quantized, info);
+  }
+  totals.Finish();
   return plan;
 }
 

@@ -140,6 +140,17 @@ Result<Runtime> ParseRuntime(std::string_view name) {
                                           "' is not one of theoretical, llamacpp, vllm, transformers");
 }
 
+const char* LlamaCppBackendName(LlamaCppBackend backend) {
+  return backend == LlamaCppBackend::kCpu ? "cpu" : "cuda";
+}
+
+Result<LlamaCppBackend> ParseLlamaCppBackend(std::string_view name) {
+  if (name == "cuda" || name == "gpu") return LlamaCppBackend::kCuda;
+  if (name == "cpu") return LlamaCppBackend::kCpu;
+  return Status(ErrorCode::kNotFound,
+                "llamacpp-backend: '" + std::string(name.substr(0, 40)) + "' is not one of cuda, cpu");
+}
+
 const char* AttentionImplName(AttentionImpl impl) {
   switch (impl) {
     case AttentionImpl::kEager: return "eager";
@@ -325,10 +336,12 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
   // --- Weights -------------------------------------------------------------------------------
   uint64_t device_weights = weights.total_bytes;
   const uint64_t host_embedding = weights.token_embedding_bytes;
+  const bool llamacpp_cpu = r.runtime == Runtime::kLlamaCpp && r.llamacpp_backend == LlamaCppBackend::kCpu;
   if (r.runtime == Runtime::kLlamaCpp) {
     // llama-model.cpp: the input layer (token_embd) always stays in a CPU buffer; a tied model
-    // gets a duplicate as its output tensor on the GPU (sized in the weight plan).
-    device_weights = weights.cuda_device_bytes;
+    // gets a duplicate as its output tensor on the GPU (sized in the weight plan). On the CPU
+    // backend every tensor sits in one host buffer.
+    device_weights = llamacpp_cpu ? weights.cpu_buffer_bytes : weights.cuda_device_bytes;
   }
   e.weights_bytes = device_weights;
   b.Add("weights", "weights", "Weights", device_weights, [&] {
@@ -337,7 +350,9 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
     std::string why = Thousands(static_cast<uint64_t>(counts.total)) + " parameters stored as " +
                       weights.format.id + ", " + bpw +
                       " bits each on average (every tensor sized from its shape and the format's block layout)";
-    if (r.runtime == Runtime::kLlamaCpp) {
+    if (llamacpp_cpu) {
+      why += "; llama.cpp's CPU backend holds every tensor in host RAM, 32-byte aligned";
+    } else if (r.runtime == Runtime::kLlamaCpp) {
       why += model.tied_embeddings
                  ? "; llama.cpp keeps token_embd on the CPU and a copy as the tied output head on the GPU"
                  : "; llama.cpp keeps token_embd (" + Thousands(host_embedding) + " bytes) in host RAM";
@@ -424,33 +439,53 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
     }
     case Runtime::kLlamaCpp: {
       // llama-context.cpp sched_reserve: the graph is reserved for n_ubatch tokens, all producing
-      // logits, against the full cache; ggml-alloc's peak is the largest live set.
+      // logits, against the full cache; ggml-alloc's peak is the largest live set. Softmax runs
+      // in place on the scores (ggml-alloc.c ggml_op_can_inplace), so KQ counts once. The CPU
+      // backend also computes the token-embedding rows that CUDA leaves on the host. Checked
+      // against real llama.cpp v0.5.0 on the CPU (tests/differential) and llama.cpp's CUDA logs.
       const uint64_t ubatch = static_cast<uint64_t>(plan.llamacpp_ubatch);
       const uint64_t n_kv = static_cast<uint64_t>(plan.tokens_per_sequence);
-      const uint64_t logits = (vocab + hidden) * ubatch * 4;
-      const uint64_t layer_inputs = ubatch * (2 * hidden + qkv_width) * 4;
-      const uint64_t attention = r.flash_attention
-                                     ? layer_inputs + n_kv * ubatch * 2  // F16 copy of the mask
-                                     : layer_inputs + 2 * heads * n_kv * ubatch * 4 + n_kv * ubatch * 4;
-      const uint64_t ffn = ubatch * (ffn_factor * widest_ffn + 2 * hidden) * 4;
+      const uint64_t embed_rows = llamacpp_cpu ? ubatch * 4 * hidden : 0;
+      uint64_t k_width = 0, v_width = 0;
+      for (const LayerAttention& layer : g.layers) {
+        const LayerCacheRow row = CacheRow(g, layer, r.runtime);
+        k_width = std::max(k_width, static_cast<uint64_t>(row.k_elements));
+        v_width = std::max(v_width, static_cast<uint64_t>(row.v_elements));
+      }
+      const uint64_t logits = ubatch * 4 * (vocab + hidden) + embed_rows;
+      const uint64_t attention =
+          r.flash_attention ? 0
+                            : ubatch * 4 * (heads * n_kv + n_kv + 4 * hidden + k_width + v_width) + embed_rows;
+      const uint64_t mask = n_kv * ubatch * (r.flash_attention ? 2 : 4);
+      const uint64_t ffn = ubatch * 4 * (ffn_factor * widest_ffn + 3 * hidden) + mask + embed_rows;
       const uint64_t compute = std::max({logits, attention, ffn});
-      const std::string what =
-          compute == logits ? "the fp32 logits of all " + Thousands(ubatch) + " ubatch positions x " +
-                                  Thousands(vocab) + " vocabulary, plus the final hidden state"
-          : compute == attention
-              ? (r.flash_attention ? std::string("one layer's attention inputs and mask")
-                                   : "the fp32 attention scores and their softmax, " + std::to_string(heads) +
+      b.Add("activations", "compute_buffer", "Compute buffer", compute, [&] {
+        const std::string what =
+            compute == logits ? "the fp32 logits of all " + Thousands(ubatch) + " ubatch positions x " +
+                                    Thousands(vocab) + " vocabulary, plus the final hidden state"
+            : compute == attention ? "the fp32 attention scores (softmaxed in place), " + std::to_string(heads) +
                                          " heads x " + Thousands(n_kv) + " cells x " + Thousands(ubatch) +
-                                         " tokens (no flash attention)")
-              : "one layer's fp32 MLP intermediates for the ubatch";
-      b.Add("activations", "compute_buffer", "Compute buffer", compute, [&] { return std::string("llama.cpp reserves its compute buffer for the worst ubatch (" + Thousands(ubatch) +
-                " tokens against " + Thousands(n_kv) + " cells); the largest live set is " + what); });
+                                         " tokens (no flash attention)"
+                                   : "one layer's fp32 MLP intermediates for the ubatch plus the attention mask";
+        return "llama.cpp reserves its compute buffer for the worst ubatch (" + Thousands(ubatch) +
+               " tokens against " + Thousands(n_kv) + " cells); the largest live set is " + what;
+      });
       activations = compute;
-      // Host side: the output buffer (n_vocab x n_seq fp32) and the CPU compute buffer holding the
-      // token-embedding rows and the fp32 mask.
-      e.host_bytes = host_embedding + vocab * batch * 4 + (hidden + n_kv) * ubatch * 4;
-      b.Note([&] { return std::string("host RAM: " + GiB(e.host_bytes) +
-                        " (token embeddings, output buffer and CPU compute buffer)"); });
+      const uint64_t output_buffer = vocab * batch * 4;
+      if (llamacpp_cpu) {
+        // The output buffer (n_vocab x n_seq fp32) is host RAM, which is the device here.
+        b.Add("activations", "output_buffer", "Output buffer", output_buffer, [&] {
+          return std::string("fp32 logits of the last position of each sequence, kept for sampling");
+        });
+        activations += output_buffer;
+      } else {
+        // Host side: the output buffer and the CPU compute buffer holding the token-embedding
+        // rows and the fp32 mask.
+        e.host_bytes = host_embedding + output_buffer + (hidden + n_kv) * ubatch * 4;
+        b.Note([&] {
+          return "host RAM: " + GiB(e.host_bytes) + " (token embeddings, output buffer and CPU compute buffer)";
+        });
+      }
       break;
     }
     case Runtime::kVllm: {
@@ -518,6 +553,7 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
                         "and the minimum transient working set only"); });
       break;
     case Runtime::kLlamaCpp:
+      if (llamacpp_cpu) break;
       overhead = world::kLlamaCppCudaContextBytes;
       b.Add("overhead", "cuda_context", "CUDA context", overhead, [&] { return std::string("driver context, loaded kernels and cuBLAS handle of the process"); });
       break;

@@ -55,6 +55,7 @@ const char* TensorRoleName(TensorRole role) {
     case TensorRole::kSharedExpertUp: return "shared_expert_up";
     case TensorRole::kSharedExpertDown: return "shared_expert_down";
     case TensorRole::kSharedExpertRouter: return "shared_expert_router";
+    case TensorRole::kOther: return "other";
   }
   return "unknown";
 }

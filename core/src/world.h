@@ -48,6 +48,9 @@ constexpr int64_t kLlamaCppKvPadding = 256;
 /// multiple of 512 values. Source: ggml/src/ggml-cuda/ggml-cuda.cu,
 /// ggml_backend_cuda_buffer_type_get_alignment and get_alloc_size (MATRIX_ROW_PADDING = 512).
 constexpr uint64_t kCudaTensorAlignment = 128;
+/// CPU buffers align tensors to 32 bytes (ggml/src/ggml-impl.h TENSOR_ALIGNMENT; GGUF's default
+/// general.alignment is also 32).
+constexpr uint64_t kGgmlCpuTensorAlignment = 32;
 constexpr int64_t kCudaMatrixRowPadding = 512;
 
 // --- vLLM (V1 engine) ------------------------------------------------------------------------
@@ -78,5 +81,86 @@ constexpr int64_t kVllmLargeGpuBatchedTokens = 8192;
 constexpr int64_t kVllmLargeGpuMaxSeqs = 1024;
 constexpr int64_t kVllmBatchedTokens = 2048;
 constexpr int64_t kVllmMaxSeqs = 256;
+
+/// vLLM pads the vocabulary of VocabParallelEmbedding / ParallelLMHead to a multiple of 64
+/// before splitting it across tensor-parallel ranks. Source:
+/// vllm/model_executor/layers/vocab_parallel_embedding.py, DEFAULT_VOCAB_PADDING_SIZE = 64.
+constexpr int64_t kVllmVocabPadding = 64;
+
+// --- Throughput rooflines (planner.cc) -------------------------------------------------------
+//
+// Decode time per token = bytes read / (peak bandwidth x efficiency) + layers x a fixed cost per
+// layer (kernel launches and synchronisation, which dominate small models on fast GPUs). Each
+// pair is fitted on two llama-bench runs of ONE device and ONE model at two weight sizes (F16
+// and 4-bit): the slope gives the bandwidth efficiency, the intercept the fixed cost. Every other
+// measurement in tests/reference/throughput.json validates them.
+
+/// Discrete GPUs (CUDA): RTX 4090, Llama-3-8B, tg512: Q4_K_M 130.58 t/s, F16 54.84 t/s (llama.cpp
+/// May 2024). Source: https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference (README,
+/// "LLaMA 3" table). Every fit here is recomputed by tests/throughput_test.cc
+/// (ThroughputValidationTest.CalibrationPointsGiveTheConstants).
+constexpr double kDecodeBandwidthEfficiencyGpu = 0.975;
+constexpr double kDecodeLayerSecondsGpu = 91.4e-6;
+
+/// Apple silicon (Metal): M2 Ultra 76-core GPU, Llama-2-7B tg128: Q4_0 94.27 t/s, F16 41.02 t/s
+/// (build 8e672ef). Source: https://github.com/ggml-org/llama.cpp/discussions/4167 (summary table).
+constexpr double kDecodeBandwidthEfficiencyApple = 0.859;
+constexpr double kDecodeLayerSecondsApple = 154.8e-6;
+
+/// CPU (and host RAM holding offloaded weights): i9-13900K with dual-channel DDR5-6400
+/// (102.4 GB/s), LLaMA-7B Q4_0 (3.56 GiB) tg128 at 8 threads: 18.27 t/s, i.e. 70 GB/s read = 0.68
+/// of peak. Source: https://github.com/ggml-org/llama.cpp/issues/34 (comment by slaren,
+/// 2023-08-12). The fixed cost per layer is not separable from one point and is taken as 0.
+constexpr double kDecodeBandwidthEfficiencyCpu = 0.68;
+constexpr double kDecodeLayerSecondsCpu = 0.0;
+
+/// Prefill = compute-bound: FLOPs per token (2 x matmul parameters + attention) over dense
+/// TFLOPS x efficiency. llama.cpp pp512 fits (FLOPs from the model's tensors):
+/// GeForce NVIDIA (their TFLOPS are the FP32-accumulate rate; llama.cpp's int8 MMQ
+/// and FP16-accumulate GEMMs run faster): RTX 4090 Llama-3-8B Q4_K_M pp512 7138.99 t/s
+/// (XiongjieDai README, LLaMA 3 table).
+constexpr double kPrefillEfficiencyGpuConsumer = 0.682;
+/// Workstation NVIDIA and AMD/Intel cards list their full-rate FP32-accumulate (or undistinguished)
+/// FP16 figure, twice a GeForce card's listed rate for the same silicon (hardware.json notes), so
+/// the same kernels reach half the fraction of it.
+constexpr double kPrefillEfficiencyGpuFullRate = kPrefillEfficiencyGpuConsumer / 2;
+/// Data-centre GPUs under llama.cpp (far from peak: MMQ is tuned for consumer cards): H100 PCIe
+/// Llama-2-7B Q4_0 pp512 4868.59 t/s (XiongjieDai README, LLaMA 2 overview table). vLLM reaches
+/// much more; the planner does not model that (see notes).
+constexpr double kPrefillEfficiencyGpuDatacenter = 0.0884;
+/// Apple: M2 Ultra 76-core Llama-2-7B Q4_0 pp512 1238.48 t/s (discussion 4167).
+constexpr double kPrefillEfficiencyApple = 0.615;
+/// CPU: i9-13900K LLaMA-7B pp512 at 32 threads 55.21 t/s (issue 34, slaren) = 0.74 TFLOPS
+/// against a nominal FP32 FMA peak of 8 P-cores x 32 FLOP/clk x 5.5 GHz + 16 E-cores x 16
+/// FLOP/clk x 4.3 GHz = 2.51 TFLOPS: 0.30 (an estimate; hardware.json's CPU TFLOPS are too).
+constexpr double kPrefillEfficiencyCpu = 0.30;
+
+/// Latency of one small tensor-parallel all-reduce (decode messages are a few KiB to tens of
+/// KiB). NVLink: ~6 us for 2 H100s with NCCL NVLS inside a CUDA graph
+/// (https://github.com/NVIDIA/nccl/issues/1259). PCIe: 19.4-22.3 us for 4-16 KiB with NCCL
+/// between 4 GPUs behind a PCIe switch, inside a CUDA graph
+/// (https://github.com/haohervchb/sglang-V100/pull/2, table). Infinity Fabric is taken as NVLink,
+/// Ethernet (Gaudi RoCE) as PCIe.
+constexpr double kAllReduceLatencySecondsNvlink = 6e-6;
+constexpr double kAllReduceLatencySecondsPcie = 20e-6;
+
+/// Host RAM that holds offloaded layers or experts when the user names none: dual-channel
+/// DDR5-5600, 2 x 8 bytes x 5600 MT/s (JEDEC DDR5; hardware.json entry cpu-ddr5-5600-2ch).
+constexpr uint64_t kDefaultHostMemoryBandwidth = 89600000000ull;
+
+// --- Power and cost ---------------------------------------------------------------------------
+
+/// Non-GPU draw of a workstation at full load: the 170 W TDP of hardware.json's desktop
+/// reference CPU (Ryzen 9 9950X) plus 30 W for board, memory, storage and fans (estimate).
+constexpr double kSystemBaseWatts = 200.0;
+/// A PSU should run at no more than 80% of its rating. Cross-check: NVIDIA asks for an 850 W
+/// PSU for the 450 W RTX 4090 (https://www.nvidia.com/en-us/geforce/graphics-cards/40-series/rtx-4090/,
+/// "Required System Power"); (450 + 200) / 0.8 = 812.5 -> 850 W.
+constexpr double kPsuLoadFraction = 0.8;
+/// US average residential electricity price, April 2024: 16.88 cents/kWh. Source: EIA Electricity
+/// Monthly Update, https://www.eia.gov/electricity/monthly/update/end-use.php.
+constexpr double kElectricityUsdPerKwh = 0.1688;
+/// Hours in an average month (8766 / 12, rounded).
+constexpr double kHoursPerMonth = 730.0;
 
 }  // namespace vram::world

@@ -40,6 +40,12 @@ Result<WeightFormat> ResolveWeightFormat(const ModelDescription& model, std::str
 /// Runs the pipeline: weight format -> weight plan -> inference estimate.
 Result<Calculation> Calculate(const ModelDescription& model, const CalculatorRequest& request);
 
+/// As Calculate, with the weights as a model file stores them (`stored`, from
+/// PlanWeightsAsStored: a GGUF's tensor types or a safetensors checkpoint's bytes) unless the
+/// request names another format or a training mode; then it is Calculate.
+Result<Calculation> CalculateStored(const ModelDescription& model, const WeightPlan& stored,
+                                    const CalculatorRequest& request);
+
 /// Parses a request object ({"model", "weights", "context", ...}); unknown keys are errors.
 /// When the object has a "config" (a config.json object) it is returned in `config_json`.
 Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json);

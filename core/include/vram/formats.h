@@ -56,6 +56,7 @@ enum class QuantScheme : uint8_t {
   kExl2,        ///< ExLlamaV2 at an average bits per weight; head at its own bits.
   kGgufPure,    ///< One ggml type for every quantizable tensor.
   kGgufMix,     ///< A llama.cpp named mix (per-tensor rules of llama-quant.cpp).
+  kGgufFile,    ///< A .gguf file's own per-tensor types (see PlanWeightsAsStored).
 };
 
 /// A parsed weight-format id such as "bf16", "q4_k_m", "nf4-dq", "gptq-4bit-g128".
@@ -72,7 +73,10 @@ struct WeightFormat {
   int head_bits = 6;                 ///< EXL2 output-head bits.
   GgmlType gguf_type = GgmlType::kF16;  ///< kGgufPure.
   GgufMix gguf_mix = GgufMix::kF16;     ///< kGgufMix.
-  bool is_gguf() const { return scheme == QuantScheme::kGgufPure || scheme == QuantScheme::kGgufMix; }
+  bool is_gguf() const {
+    return scheme == QuantScheme::kGgufPure || scheme == QuantScheme::kGgufMix ||
+           scheme == QuantScheme::kGgufFile;
+  }
 };
 
 /// Parses a weight-format id. The message lists the accepted forms on failure.
@@ -94,6 +98,7 @@ std::vector<WeightFormatInfo> ListWeightFormats();
 struct TensorStorage {
   std::string type;  ///< "Q4_K", "bf16", "nf4+dq", "gptq4-g128", ...
   uint64_t bytes = 0;
+  int32_t ggml_type = -1;  ///< The ggml type id for GGUF formats; -1 otherwise.
 };
 
 /// The stored bytes of every tensor of a model under a format.
@@ -115,11 +120,29 @@ struct WeightPlan {
   /// token_embd, which stays on the CPU; a tied head's duplicate included), each aligned to 128
   /// bytes with quantized rows padded to 512 values.
   uint64_t cuda_device_bytes = 0;
+  /// GGUF only: bytes of llama.cpp's CPU model buffer (every tensor, 32-byte aligned).
+  uint64_t cpu_buffer_bytes = 0;
 };
 
 /// Sizes every tensor of `model` under `format`. Fails when the format cannot store a tensor
 /// (e.g. a row length not divisible by the GGUF block size with no fallback).
 Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat& format);
+
+/// How one tensor is stored in a model file, as the file says.
+struct StoredTensor {
+  std::string type;        ///< "Q4_K", "BF16", "I32+F16" (GPTQ qweight/qzeros + scales), ...
+  uint64_t bytes = 0;      ///< Exact bytes in the file.
+  bool quantized = false;  ///< Stored in fewer bits than 16 per value (or with scales).
+  int32_t ggml_type = -1;  ///< The ggml type id when the file is a GGUF; -1 otherwise.
+};
+
+/// A weight plan whose per-tensor bytes are a file's own (GGUF tensor infos, safetensors
+/// headers): `stored` is parallel to model.tensors. `format` names the storage: id "gguf-file"
+/// with scheme kGgufFile for a GGUF (then llama.cpp's CUDA buffer sizes are derived from each
+/// ggml_type), or the checkpoint's scheme for safetensors. EstimateInference works on the result
+/// exactly as on PlanWeights'.
+Result<WeightPlan> PlanWeightsAsStored(const ModelDescription& model, const WeightFormat& format,
+                                       const std::vector<StoredTensor>& stored);
 
 /// The ggml type llama.cpp's quantizer gives one tensor under a named mix, following
 /// llama_tensor_get_type in src/llama-quant.cpp.

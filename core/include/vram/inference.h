@@ -30,6 +30,15 @@ const char* RuntimeName(Runtime runtime);
 /// Parses a runtime name.
 Result<Runtime> ParseRuntime(std::string_view name);
 
+/// The ggml backend llama.cpp runs on: CUDA (token embeddings stay on the host, CUDA context,
+/// 128-byte tensor alignment) or the CPU (every tensor in host RAM, 32-byte alignment).
+enum class LlamaCppBackend : uint8_t { kCuda, kCpu };
+
+/// Stable lowercase name ("cuda", "cpu").
+const char* LlamaCppBackendName(LlamaCppBackend backend);
+/// Parses "cuda" or "cpu".
+Result<LlamaCppBackend> ParseLlamaCppBackend(std::string_view name);
+
 /// Attention kernel used by Hugging Face transformers.
 enum class AttentionImpl : uint8_t { kEager, kSdpa, kFlashAttention2 };
 
@@ -47,6 +56,7 @@ struct InferenceRequest {
   bool flash_attention = true;    ///< Fused attention kernel (llama.cpp -fa, vLLM always).
   AttentionImpl attention_impl = AttentionImpl::kSdpa;  ///< transformers only.
   int64_t ubatch_tokens = 512;    ///< llama.cpp n_ubatch; prefill chunk for the others.
+  LlamaCppBackend llamacpp_backend = LlamaCppBackend::kCuda;
   double gpu_memory_utilization = 0.92;  ///< vLLM fraction of device memory it may take.
   int64_t vllm_block_tokens = 16;       ///< vLLM KV block size in tokens.
   /// vLLM profile-run size (max_num_batched_tokens); 0 = the `vllm serve` default for the device.

@@ -76,6 +76,7 @@ enum class TensorRole : uint8_t {
   kSharedExpertUp,
   kSharedExpertDown,
   kSharedExpertRouter,  ///< Sigmoid gate of the shared expert (Qwen2-MoE).
+  kOther,       ///< A tensor of a model file that none of the roles above describes.
 };
 
 /// Stable lowercase name of a role ("attn_q", "expert_down", ...).

@@ -1,0 +1,231 @@
+// vramcalc engine: loads the C++ core (WebAssembly, Embind) once and wraps its three entry points
+// in plain JavaScript. Errors come back from the core as values; this module turns them into
+// thrown EngineErrors carrying the core's message. Reusable outside the page: see engine.d.ts.
+
+/** Every request field with the core's own default, per mode (the core applies the same). */
+export const CORE_DEFAULTS = Object.freeze({
+  inference: Object.freeze({
+    weights: '', kv_dtype: 'f16', context: 4096, batch: 1, runtime: 'theoretical',
+    flash_attention: true, attn_impl: 'sdpa', ubatch: 512, llamacpp_backend: 'cuda', gpu_memory_utilization: 0.92,
+    device_memory_bytes: 0, cuda_graphs: true, max_num_batched_tokens: 0, max_num_seqs: 0,
+    block_size: 16,
+  }),
+  // core/include/vram/training.h (TrainingRequest)
+  training: Object.freeze({
+    optimizer: 'adamw', precision: 'mixed_bf16', fp32_gradients: false, checkpointing: 'none',
+    attn_impl: 'flash_attention_2', micro_batch: 1, seq_len: 2048, dropout: 0, fused_loss: false, zero: 0,
+    fsdp: 'none', fsdp_shard_group: 8, tp: 1, sequence_parallel: false, pp: 1, pp_microbatches: 0, dp: 1,
+    offload: 'none',
+  }),
+  lora: Object.freeze({ weights: '', lora_rank: 16, lora_targets: 'q,v', dora: false, lora_dropout: 0 }),
+});
+
+/** The request fields each mode reads, in the order the page shows them. */
+export const MODE_FIELDS = Object.freeze({
+  inference: Object.keys(CORE_DEFAULTS.inference),
+  train: Object.keys(CORE_DEFAULTS.training),
+  lora: [...Object.keys(CORE_DEFAULTS.lora), ...Object.keys(CORE_DEFAULTS.training)],
+  qlora: [...Object.keys(CORE_DEFAULTS.lora), ...Object.keys(CORE_DEFAULTS.training)],
+});
+
+/** Defaults of the flat `estimate` value object (Embind needs every field). */
+export const ESTIMATE_DEFAULTS = Object.freeze({
+  config_json: '', weights: '', kv_dtype: 'f16', runtime: 'theoretical', context: 4096, batch: 1,
+});
+
+/** An error the core returned as a value: `code` is the core's error code, `field` the request
+ * field its message names ("context", "weights", ...) when it names one. */
+export class EngineError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = 'EngineError';
+    this.code = code;
+    const named = /^request: (?:unknown )?field '([a-z0-9_]+)'/.exec(message);
+    const m = named ?? /^([a-z][a-z0-9_ -]*?):/i.exec(message);
+    this.field = m ? m[1].trim().replace(/[ -]/g, '_').toLowerCase() : '';
+  }
+}
+
+/** Default value of `field` for `mode`, or undefined if the mode does not read it. */
+export function coreDefault(mode, field) {
+  if (mode === 'inference') return CORE_DEFAULTS.inference[field];
+  if (field in CORE_DEFAULTS.training) return CORE_DEFAULTS.training[field];
+  if (mode !== 'train' && field in CORE_DEFAULTS.lora) return CORE_DEFAULTS.lora[field];
+  return undefined;
+}
+
+/**
+ * A complete request for `mode`: every field the mode reads, from `options` or the core's default.
+ * Fields the mode does not read are dropped.
+ */
+export function withDefaults(options = {}) {
+  const mode = options.mode ?? 'inference';
+  const out = { mode };
+  if (options.model !== undefined) out.model = options.model;
+  for (const field of MODE_FIELDS[mode] ?? []) out[field] = options[field] ?? coreDefault(mode, field);
+  return out;
+}
+
+/** The same request with the fields equal to the core's defaults left out (shorter, same answer). */
+export function minimalRequest(options = {}) {
+  const full = withDefaults(options);
+  const out = { mode: full.mode };
+  if (full.model !== undefined) out.model = full.model;
+  for (const field of MODE_FIELDS[full.mode] ?? []) {
+    if (full[field] !== coreDefault(full.mode, field)) out[field] = full[field];
+  }
+  return out;
+}
+
+function loadScript(url) {
+  return new Promise((resolve, reject) => {
+    if (typeof document === 'undefined') {
+      importScripts(url);  // a worker
+      resolve();
+      return;
+    }
+    const script = document.createElement('script');
+    script.src = url;
+    script.onload = () => resolve();
+    script.onerror = () => reject(new Error(`vramcalc: cannot load ${url}`));
+    document.head.append(script);
+  });
+}
+
+const configText = new WeakMap();
+function configJson(config) {
+  if (typeof config === 'string') return config;
+  let text = configText.get(config);
+  if (text === undefined) {
+    text = JSON.stringify(config);
+    configText.set(config, text);
+  }
+  return text;
+}
+
+function unwrap(json) {
+  const out = JSON.parse(json);
+  if (out.error) throw new EngineError(out.error.code, out.error.message);
+  return out;
+}
+
+/** The engine over a loaded module (see loadEngine). */
+export class Engine {
+  constructor(module) {
+    this.module = module;
+    this.formatList = null;
+  }
+
+  /** The full, itemized result for one request; `config` is the model's config.json object. */
+  calculate(request, config) {
+    const head = JSON.stringify(request).slice(0, -1);
+    const body = `${head}${head.length > 1 ? ',' : ''}"config":${configJson(config)}}`;
+    return unwrap(this.module.calculateJson(body));
+  }
+
+  /**
+   * Totals only, for many requests over one model (charts and tables), through the core's
+   * numbers-only batch: the model and its weight plans are prepared once. Each answer is
+   * { bytes: {...}, parameters, ... } or { error: EngineError } (errors are not thrown here).
+   */
+  numbers(config, requests) {
+    if (requests.length === 0) return [];
+    const lines = requests.map((r) => JSON.stringify(r)).join('\n');
+    const answers = JSON.parse(this.module.estimateNumbersBatch({ config_json: configJson(config), requests: lines }));
+    return answers.map((a) => (a.error ? { error: new EngineError(a.error.code, a.error.message) } : a));
+  }
+
+  /** The weight-format catalogue: [{ id, family, description }], duplicates removed. */
+  formats() {
+    if (this.formatList === null) {
+      const seen = new Set();
+      this.formatList = JSON.parse(this.module.formatsJson()).filter((f) => !seen.has(f.id) && seen.add(f.id));
+    }
+    return this.formatList;
+  }
+
+  /** The flat minimal estimate (fills the defaults Embind needs); throws on an error value. */
+  estimate(options) {
+    const request = { ...ESTIMATE_DEFAULTS, ...options };
+    if (typeof request.config_json !== 'string') request.config_json = JSON.stringify(request.config_json);
+    const r = this.module.estimate(request);
+    if (!r.ok) throw new EngineError(r.error_code, r.error_message);
+    return r;
+  }
+
+  /** True when the core was built with the hardware planner binding. */
+  get hasPlanner() {
+    return typeof this.module.planJson === 'function';
+  }
+
+  /** Gives the planner the devices (presets/hardware.json, parsed); call once after loading. */
+  setHardware(hardware) {
+    if (!this.hasPlanner) return;
+    const error = this.module.setHardwareJson(typeof hardware === 'string' ? hardware : JSON.stringify(hardware));
+    if (error) throw new EngineError('invalid_argument', error);
+  }
+
+  /**
+   * Decode tokens per second of one workload (a calculate() request and its config) on each
+   * {gpu, gpus} target, from the core's memory-roofline model: an array of numbers, null where it
+   * does not fit (or in training modes, which the planner does not time).
+   */
+  decodeTokensPerSecondMany(request, config, targets) {
+    if (!this.hasPlanner || !request || targets.length === 0) return targets.map(() => null);
+    const body = JSON.stringify({ ...request, config });
+    const list = JSON.stringify(targets);
+    // Display-only changes (units, vendor or budget filters) ask again with the same inputs.
+    if (this.speedMemo?.body === body && this.speedMemo.list === list) return this.speedMemo.speeds;
+    const speeds = JSON.parse(this.module.decodeTokensBatch(body, list));
+    this.speedMemo = { body, list, speeds };
+    return speeds;
+  }
+
+  /** As decodeTokensPerSecondMany for one device. */
+  decodeTokensPerSecond(request, config, device, gpus = 1) {
+    return this.decodeTokensPerSecondMany(request, config, [{ gpu: device.id, gpus }])[0];
+  }
+
+  /** A planner action (fit, max-context, recommend, advise, cost, ...): see core planner.h. */
+  plan(request, config, fields) {
+    return unwrap(this.module.planJson(JSON.stringify({ ...request, config, ...fields })));
+  }
+}
+
+let shared = null;
+
+/**
+ * Loads the module once (later calls return the same engine). In a page, `base` is the folder
+ * holding vramcalc.js and vramcalc.wasm (default: this module's folder). Under Node, pass
+ * `factory` (require('vramcalc.js')) and `wasmBinary`.
+ */
+export function loadEngine({ base, factory, wasmBinary } = {}) {
+  if (shared) return shared;
+  shared = (async () => {
+    const root = new URL(base ?? './', import.meta.url);
+    let create = factory ?? globalThis.createVramModule;
+    const options = {};
+    if (wasmBinary) {
+      options.wasmBinary = wasmBinary;
+    } else {
+      // Start the wasm download and compile while the glue script loads.
+      const url = new URL('vramcalc.wasm', root);
+      const compiled = WebAssembly.compileStreaming(fetch(url)).catch(
+        () => fetch(url).then((r) => r.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes)));
+      let failed;
+      const failure = new Promise((_, reject) => { failed = reject; });
+      options.instantiateWasm = (imports, done) => {
+        compiled.then((m) => WebAssembly.instantiate(m, imports)).then((instance) => done(instance), failed);
+        return {};
+      };
+      if (!create) {
+        await loadScript(new URL('vramcalc.js', root).href);
+        create = globalThis.createVramModule;
+      }
+      return new Engine(await Promise.race([create(options), failure]));
+    }
+    return new Engine(await create(options));
+  })();
+  shared.catch(() => { shared = null; });
+  return shared;
+}

@@ -1,0 +1,5 @@
+// Applies the saved colour theme before the first paint (light, dark, or the system's when unset).
+try {
+  const t = localStorage.getItem('vramcalc-theme');
+  if (t === 'light' || t === 'dark') document.documentElement.dataset.theme = t;
+} catch { /* storage blocked: follow the system */ }
