@@ -13,6 +13,8 @@
 #include "gguf_writer.h"
 #include "safetensors_writer.h"
 
+#include "test_util.h"
+
 namespace vram {
 namespace {
 
@@ -20,14 +22,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
 std::string Run(const std::string& args, int* status) {
-  std::string out;
-  FILE* pipe = popen((std::string(VRAM_CLI_PATH) + " " + args).c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  *status = pclose(pipe);
-  return out;
+  return test::Shell(std::string(VRAM_CLI_PATH) + " " + args, status);
 }
 
 Json RunJson(const std::string& args) {

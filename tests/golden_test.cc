@@ -43,16 +43,7 @@ std::string CoreJson(const Json& request) {
   return CalculateJson(with_config.dump()) + "\n";
 }
 
-std::string Shell(const std::string& command, int* status) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  *status = pclose(pipe);
-  return out;
-}
+using test::Shell;
 
 /// The CLI flags that express a request object.
 std::string CliArgs(const Json& r) {

@@ -22,14 +22,7 @@ using Json = nlohmann::json;
 
 std::string RunCli(const std::string& args, int* status, bool stderr_only = false) {
   const std::string command = std::string(VRAM_CLI_PATH) + args + (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null");
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  *status = pclose(pipe);
-  return out;
+  return test::Shell(command, status);
 }
 
 Json RunJson(const std::string& args) {

@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +13,17 @@ std::string ReadText(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string Shell(const std::string& command, int* status) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  *status = pclose(pipe);
+  return out;
 }
 
 const std::vector<ModelPreset>& Presets() {

@@ -16,6 +16,9 @@ ModelDescription PresetModel(const std::string& id);
 /// Reads a whole file; empty when missing.
 std::string ReadText(const std::string& path);
 
+/// Runs a shell command and returns its standard output; `status` gets pclose's status.
+std::string Shell(const std::string& command, int* status);
+
 /// Weight plan of a preset under a format id (asserting success).
 WeightPlan Plan(const ModelDescription& model, const std::string& format);
 

@@ -159,7 +159,9 @@ class PreparedCache {
   std::unordered_map<std::string, std::unique_ptr<Entry>> models_;
 };
 
-std::string ErrorJson(const vram::Status& status) {
+/// One-line {"error": ...} for the batch output (one object per line).
+/// One-line {"error": ...} for the batch output (one object per line).
+std::string ErrorLine(const vram::Status& status) {
   return std::string("{\"error\":{\"code\":") + JsonString(vram::ErrorCodeName(status.code())) +
          ",\"message\":" + JsonString(status.message()) + "}}";
 }
@@ -167,12 +169,12 @@ std::string ErrorJson(const vram::Status& status) {
 /// One line of the batch: {"bytes": {...}, ...} or {"error": {"code", "message"}}.
 std::string NumbersJson(PreparedCache::Entry& entry, const std::string& request_json) {
   vram::Result<vram::CalculatorRequest> request = vram::ParseCalculatorRequest(request_json, nullptr);
-  if (!request.ok()) return ErrorJson(request.status());
-  if (!entry.model.ok()) return ErrorJson(entry.model.status());
+  if (!request.ok()) return ErrorLine(request.status());
+  if (!entry.model.ok()) return ErrorLine(entry.model.status());
   auto n = [](uint64_t v) { return std::to_string(v); };
   if (request->is_training()) {
     vram::Result<vram::Calculation> c = vram::Calculate(*entry.model, *request);
-    if (!c.ok()) return ErrorJson(c.status());
+    if (!c.ok()) return ErrorLine(c.status());
     const vram::TrainingEstimate& t = c->training;
     return "{\"bytes\":{\"weights\":" + n(t.weights_bytes) + ",\"kv_cache\":0,\"activations\":" +
            n(t.activations_bytes) + ",\"overhead\":" + n(t.overhead_bytes) + ",\"gradients\":" +
@@ -182,9 +184,9 @@ std::string NumbersJson(PreparedCache::Entry& entry, const std::string& request_
            ",\"trainable_parameters\":" + n(static_cast<uint64_t>(t.trainable_parameters)) + "}";
   }
   const vram::Result<vram::WeightPlan>& plan = PreparedCache::Plan(entry, request->weights);
-  if (!plan.ok()) return ErrorJson(plan.status());
+  if (!plan.ok()) return ErrorLine(plan.status());
   vram::Result<vram::InferenceEstimate> e = vram::EstimateNumbers(*entry.model, *plan, request->inference);
-  if (!e.ok()) return ErrorJson(e.status());
+  if (!e.ok()) return ErrorLine(e.status());
   return "{\"bytes\":{\"weights\":" + n(e->weights_bytes) + ",\"kv_cache\":" + n(e->kv_cache_bytes) +
          ",\"activations\":" + n(e->activations_bytes) + ",\"overhead\":" + n(e->overhead_bytes) +
          ",\"total\":" + n(e->total_bytes) + "},\"parameters\":" + n(plan->parameters.total) +

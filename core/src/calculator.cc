@@ -77,50 +77,26 @@ Result<Calculation> Calculate(const ModelDescription& model, const CalculatorReq
 namespace {
 
 /// Training fields of a request object.
-Status ParseTrainingFields(const JsonFields& f, TrainingRequest* t) {
+/// Reads an optional string field and converts it with `parse` (one of the Parse* functions).
+template <typename T, typename Parser>
+Status EnumField(const JsonFields& f, const char* key, Parser parse, T* out) {
   std::string text;
-  VRAM_RETURN_IF_ERROR(f.String({"optimizer"}, false, &text));
-  if (!text.empty()) {
-    Result<Optimizer> v = ParseOptimizer(text);
-    if (!v.ok()) return v.status();
-    t->optimizer = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"precision"}, false, &text));
-  if (!text.empty()) {
-    Result<PrecisionRegime> v = ParsePrecisionRegime(text);
-    if (!v.ok()) return v.status();
-    t->precision = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"checkpointing"}, false, &text));
-  if (!text.empty()) {
-    Result<Checkpointing> v = ParseCheckpointing(text);
-    if (!v.ok()) return v.status();
-    t->checkpointing = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"fsdp"}, false, &text));
-  if (!text.empty()) {
-    Result<FsdpStrategy> v = ParseFsdpStrategy(text);
-    if (!v.ok()) return v.status();
-    t->fsdp = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"offload"}, false, &text));
-  if (!text.empty()) {
-    Result<Offload> v = ParseOffload(text);
-    if (!v.ok()) return v.status();
-    t->offload = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"lora_targets"}, false, &text));
-  if (!text.empty()) {
-    Result<LoraTargets> v = ParseLoraTargets(text);
-    if (!v.ok()) return v.status();
-    t->lora_targets = *v;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"attn_impl"}, false, &text));
-  if (!text.empty()) {
-    Result<AttentionImpl> v = ParseAttentionImpl(text);
-    if (!v.ok()) return v.status();
-    t->attention = *v;
-  }
+  VRAM_RETURN_IF_ERROR(f.String({key}, false, &text));
+  if (text.empty()) return Status::Ok();
+  Result<T> value = parse(text);
+  if (!value.ok()) return value.status();
+  *out = *value;
+  return Status::Ok();
+}
+
+Status ParseTrainingFields(const JsonFields& f, TrainingRequest* t) {
+  VRAM_RETURN_IF_ERROR(EnumField(f, "optimizer", ParseOptimizer, &t->optimizer));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "precision", ParsePrecisionRegime, &t->precision));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "checkpointing", ParseCheckpointing, &t->checkpointing));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "fsdp", ParseFsdpStrategy, &t->fsdp));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "offload", ParseOffload, &t->offload));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "lora_targets", ParseLoraTargets, &t->lora_targets));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "attn_impl", ParseAttentionImpl, &t->attention));
   int64_t zero = 0;
   VRAM_RETURN_IF_ERROR(f.Int({"zero"}, 0, 3, false, 0, &zero));
   t->zero_stage = static_cast<int>(zero);
@@ -187,35 +163,14 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
   CalculatorRequest r;
   InferenceRequest& q = r.inference;
   VRAM_RETURN_IF_ERROR(f.String({"model"}, false, &r.model_id));
-  std::string mode, kv, runtime, attn;
+  std::string mode;
   VRAM_RETURN_IF_ERROR(f.String({"mode"}, false, &mode));
   if (!mode.empty()) r.mode = mode;
   VRAM_RETURN_IF_ERROR(f.String({"weights"}, false, &r.weights));
-  VRAM_RETURN_IF_ERROR(f.String({"kv_dtype"}, false, &kv));
-  if (!kv.empty()) {
-    Result<KvDType> parsed = ParseKvDType(kv);
-    if (!parsed.ok()) return parsed.status();
-    q.kv_dtype = *parsed;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"runtime"}, false, &runtime));
-  if (!runtime.empty()) {
-    Result<Runtime> parsed = ParseRuntime(runtime);
-    if (!parsed.ok()) return parsed.status();
-    q.runtime = *parsed;
-  }
-  VRAM_RETURN_IF_ERROR(f.String({"attn_impl"}, false, &attn));
-  if (!attn.empty()) {
-    Result<AttentionImpl> parsed = ParseAttentionImpl(attn);
-    if (!parsed.ok()) return parsed.status();
-    q.attention_impl = *parsed;
-  }
-  std::string backend;
-  VRAM_RETURN_IF_ERROR(f.String({"llamacpp_backend"}, false, &backend));
-  if (!backend.empty()) {
-    Result<LlamaCppBackend> parsed = ParseLlamaCppBackend(backend);
-    if (!parsed.ok()) return parsed.status();
-    q.llamacpp_backend = *parsed;
-  }
+  VRAM_RETURN_IF_ERROR(EnumField(f, "kv_dtype", ParseKvDType, &q.kv_dtype));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "runtime", ParseRuntime, &q.runtime));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "attn_impl", ParseAttentionImpl, &q.attention_impl));
+  VRAM_RETURN_IF_ERROR(EnumField(f, "llamacpp_backend", ParseLlamaCppBackend, &q.llamacpp_backend));
   VRAM_RETURN_IF_ERROR(f.Int({"context"}, 1, int64_t{1} << 24, false, q.context_tokens, &q.context_tokens));
   VRAM_RETURN_IF_ERROR(f.Int({"batch"}, 1, 65536, false, q.batch, &q.batch));
   VRAM_RETURN_IF_ERROR(f.Int({"ubatch"}, 1, 65536, false, q.ubatch_tokens, &q.ubatch_tokens));
@@ -374,13 +329,15 @@ std::string CalculationToJson(const Calculation& c) {
   return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
 
+std::string ErrorJson(const Status& status) {
+  OrderedJson j;
+  j["error"]["code"] = ErrorCodeName(status.code());
+  j["error"]["message"] = status.message();
+  return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
 std::string CalculateJson(std::string_view request_json) {
-  auto error = [](const Status& s) {
-    OrderedJson j;
-    j["error"]["code"] = ErrorCodeName(s.code());
-    j["error"]["message"] = s.message();
-    return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
-  };
+  const auto error = ErrorJson;
   std::string config;
   Result<CalculatorRequest> request = ParseCalculatorRequest(request_json, &config);
   if (!request.ok()) return error(request.status());

@@ -303,22 +303,12 @@ Result<std::string> HardwareSummaryJson(const ModelDescription& model, const Wei
 
 std::string PlannerJson(std::string_view request_json, std::string_view hardware_json) {
   Result<std::vector<Device>> devices = ParseDevices(hardware_json);
-  if (!devices.ok()) {
-    OrderedJson j;
-    j["error"]["code"] = ErrorCodeName(devices.status().code());
-    j["error"]["message"] = devices.status().message();
-    return Dump(j);
-  }
+  if (!devices.ok()) return ErrorJson(devices.status());
   return PlannerJsonWithDevices(request_json, *devices);
 }
 
 std::string PlannerJsonWithDevices(std::string_view request_json, const std::vector<Device>& device_list) {
-  auto error = [](const Status& s) {
-    OrderedJson j;
-    j["error"]["code"] = ErrorCodeName(s.code());
-    j["error"]["message"] = s.message();
-    return Dump(j);
-  };
+  const auto error = ErrorJson;
   if (request_json.size() > ConfigLimits::kMaxTextBytes + 8192) {
     return error(Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit"));
   }

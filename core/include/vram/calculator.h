@@ -53,6 +53,9 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
 /// The result as the JSON object the CLI prints with --json (stable key order).
 std::string CalculationToJson(const Calculation& calculation);
 
+/// {"error": {"code", "message"}} for a failed Status.
+std::string ErrorJson(const Status& status);
+
 /// The whole round trip for bindings: request JSON (with "config") -> result JSON, or an
 /// {"error": {"code", "message"}} object.
 std::string CalculateJson(std::string_view request_json);
