@@ -1,5 +1,6 @@
 // Weight formats: the ggml type table, format ids, and per-tensor storage cost.
 
+#include "numeric.h"
 #include "vram/formats.h"
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 
 namespace vram {
 namespace {
+
+using internal::CeilDiv;
 
 // Block layouts from ggml/src/ggml-common.h (struct block_*) and the type_traits table in
 // ggml/src/ggml.c: bytes per block = sizeof(block_*) for block_elements = QK* values.
@@ -96,7 +99,6 @@ Status UnknownFormat(std::string_view id) {
                     "gguf-f32) or gguf-<ggml type> for one type everywhere (see --list-formats)");
 }
 
-uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 
 }  // namespace
 

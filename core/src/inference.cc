@@ -1,5 +1,6 @@
 // Inference memory: weights, KV cache, transient activations and runtime overhead, itemized.
 
+#include "numeric.h"
 #include "vram/inference.h"
 
 #include <algorithm>
@@ -11,26 +12,11 @@
 namespace vram {
 namespace {
 
-std::string Thousands(uint64_t v) {
-  std::string digits = std::to_string(v);
-  std::string out;
-  int count = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    if (count > 0 && count % 3 == 0) out.push_back(',');
-    out.push_back(*it);
-    ++count;
-  }
-  return std::string(out.rbegin(), out.rend());
-}
+using internal::CeilDiv;
+using internal::GiB;
+using internal::RoundUp;
+using internal::Thousands;
 
-std::string GiB(uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
-  return buf;
-}
-
-uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-uint64_t RoundUp(uint64_t a, uint64_t b) { return CeilDiv(a, b) * b; }
 
 /// Cache elements one token costs in one layer, for this runtime.
 struct LayerCacheRow {

@@ -2,6 +2,7 @@
 // cost and power. Memory always comes from EstimateNumbers; this file decides what each device
 // holds and how fast the result runs.
 
+#include "numeric.h"
 #include "vram/planner.h"
 
 #include <algorithm>
@@ -16,19 +17,16 @@ namespace vram {
 
 namespace {
 
+using internal::CeilDiv;
+using internal::RoundUp;
+
 constexpr int kMaxDevices = 64;
 constexpr int64_t kMaxContext = int64_t{1} << 24;
 constexpr int64_t kMaxBatch = 65536;
 
-uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
-uint64_t RoundUp(uint64_t a, uint64_t b) { return CeilDiv(a, b) * b; }
 int64_t CeilDivI(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-std::string GiBText(int64_t bytes) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
-  return buf;
-}
+std::string GiBText(int64_t bytes) { return internal::GiB(static_cast<double>(bytes)); }
 
 std::string Fixed(double v, int digits) {
   char buf[48];

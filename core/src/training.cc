@@ -6,6 +6,7 @@
 // Recomputation in Large Transformer Models", section 4), whose GPT layer total
 // s*b*h*(34 + 5*a*s/h) is the special case of a LayerNorm/GELU/MHA layer with dropout.
 
+#include "numeric.h"
 #include "vram/training.h"
 
 #include <algorithm>
@@ -17,17 +18,9 @@
 namespace vram {
 namespace {
 
-std::string Thousands(uint64_t v) {
-  std::string digits = std::to_string(v), out;
-  int count = 0;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it, ++count) {
-    if (count > 0 && count % 3 == 0) out.push_back(',');
-    out.push_back(*it);
-  }
-  return std::string(out.rbegin(), out.rend());
-}
+using internal::CeilDiv;
+using internal::Thousands;
 
-uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 uint64_t U(int64_t v) { return static_cast<uint64_t>(v); }
 
 template <typename E>
