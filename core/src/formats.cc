@@ -389,6 +389,16 @@ Result<uint64_t> QuantizedBytes(const WeightFormat& f, const TensorInfo& t, std:
 
 }  // namespace
 
+uint64_t LlamaCppCudaTensorBytes(const TensorInfo& tensor, const TensorStorage& storage) {
+  uint64_t alloc = storage.bytes;
+  const GgmlTypeInfo* info = storage.ggml_type >= 0 ? FindGgmlType(storage.ggml_type) : nullptr;
+  if (info != nullptr && info->block_elements > 1 && tensor.ne[0] % world::kCudaMatrixRowPadding != 0) {
+    const int64_t extra = world::kCudaMatrixRowPadding - tensor.ne[0] % world::kCudaMatrixRowPadding;
+    alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
+  }
+  return internal::RoundUp(alloc, world::kCudaTensorAlignment);
+}
+
 namespace {
 
 /// Adds sized tensors to a plan's totals; shared by PlanWeights and PlanWeightsAsStored so that
@@ -397,7 +407,7 @@ class PlanTotals {
  public:
   PlanTotals(const ModelDescription& model, WeightPlan* plan) : model_(model), plan_(*plan) {}
 
-  void Add(const TensorInfo& t, const TensorStorage& s, bool quantized, const GgmlTypeInfo* gguf_info) {
+  void Add(const TensorInfo& t, const TensorStorage& s, bool quantized) {
     const uint64_t elements = static_cast<uint64_t>(t.elements());
     parameters_ += t.elements();
     (quantized ? plan_.quantized_elements : plan_.unquantized_elements) += elements;
@@ -421,13 +431,7 @@ class PlanTotals {
     plan_.bytes_read_per_token += read;
     if (t.role == TensorRole::kTokenEmbedding) plan_.token_embedding_bytes = s.bytes;
     if (plan_.format.is_gguf() && (t.role != TensorRole::kTokenEmbedding || model_.tied_embeddings)) {
-      uint64_t alloc = s.bytes;
-      const GgmlTypeInfo* info = gguf_info;
-      if (info != nullptr && info->block_elements > 1 && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
-        const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
-        alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
-      }
-      plan_.cuda_device_bytes += CeilDiv(alloc, world::kCudaTensorAlignment) * world::kCudaTensorAlignment;
+      plan_.cuda_device_bytes += LlamaCppCudaTensorBytes(t, s);
     }
     if (plan_.format.is_gguf()) {
       plan_.cpu_buffer_bytes += CeilDiv(s.bytes, world::kGgmlCpuTensorAlignment) * world::kGgmlCpuTensorAlignment;
@@ -466,7 +470,6 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
     TensorStorage& s = plan.tensors[i];
     const uint64_t elements = static_cast<uint64_t>(t.elements());
     bool quantized = false;
-    const GgmlTypeInfo* gguf_info = nullptr;
     if (format.is_gguf()) {
       GgmlType type = GgmlType::kF32;
       // llama.cpp quantizes only 2-D+ tensors whose name ends in "weight".
@@ -475,7 +478,6 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
                                                       : GgufPureTensorType(t, format.gguf_type);
       }
       const GgmlTypeInfo* info = FindGgmlType(static_cast<int32_t>(type));
-      gguf_info = info;
       if (t.ne[0] % info->block_elements != 0) {
         return Status(ErrorCode::kUnsupported,
                       "weights: tensor " + t.name + " has rows of " + std::to_string(t.ne[0]) +
@@ -496,7 +498,7 @@ Result<WeightPlan> PlanWeights(const ModelDescription& model, const WeightFormat
       s.type = DTypeName(format.dense_dtype);
       s.bytes = elements * static_cast<uint64_t>(DTypeBytes(format.dense_dtype));
     }
-    totals.Add(t, s, quantized, gguf_info);
+    totals.Add(t, s, quantized);
   }
   totals.Finish();
   return plan;
@@ -519,8 +521,7 @@ Result<WeightPlan> PlanWeightsAsStored(const ModelDescription& model, const Weig
     s.type = in.type;
     s.bytes = in.bytes;
     s.ggml_type = in.ggml_type;
-    const GgmlTypeInfo* info = in.ggml_type >= 0 ? FindGgmlType(in.ggml_type) : nullptr;
-    totals.Add(model.tensors[i], s, in.quantized, info);
+    totals.Add(model.tensors[i], s, in.quantized);
   }
   totals.Finish();
   return plan;

@@ -52,22 +52,14 @@ Slot SlotOf(const ModelDescription& m, const TensorInfo& t) {
   return Slot::kOutput;
 }
 
-/// Bytes a tensor occupies on the device. llama.cpp: the CUDA buffer rule of formats.cc (128-byte
-/// alignment, quantized rows padded to 512 values; an untied token_embd stays on the CPU);
-/// everything else: the stored bytes. Kept equal to WeightPlan::cuda_device_bytes by
-/// PlannerTest.DeviceBytesOfTensorsSumToThePlan.
+/// Bytes a tensor occupies on the device. llama.cpp: the CUDA buffer rule (an untied token_embd
+/// stays on the CPU); everything else: the stored bytes.
 uint64_t DeviceBytes(const ModelDescription& m, const WeightPlan& p, size_t i, Runtime runtime) {
   const TensorInfo& t = m.tensors[i];
   const TensorStorage& s = p.tensors[i];
   if (runtime != Runtime::kLlamaCpp || !p.format.is_gguf()) return s.bytes;
   if (t.role == TensorRole::kTokenEmbedding && !m.tied_embeddings) return 0;
-  uint64_t alloc = s.bytes;
-  const GgmlTypeInfo* info = s.ggml_type >= 0 ? FindGgmlType(s.ggml_type) : FindGgmlTypeByName(s.type);
-  if (info != nullptr && info->block_elements > 1 && t.ne[0] % world::kCudaMatrixRowPadding != 0) {
-    const int64_t extra = world::kCudaMatrixRowPadding - t.ne[0] % world::kCudaMatrixRowPadding;
-    alloc += static_cast<uint64_t>(extra / info->block_elements * info->block_bytes);
-  }
-  return RoundUp(alloc, world::kCudaTensorAlignment);
+  return LlamaCppCudaTensorBytes(t, s);
 }
 
 /// Bytes decode reads from a tensor per token (the rule of WeightPlan::bytes_read_per_token).

@@ -144,6 +144,10 @@ struct StoredTensor {
 Result<WeightPlan> PlanWeightsAsStored(const ModelDescription& model, const WeightFormat& format,
                                        const std::vector<StoredTensor>& stored);
 
+/// Bytes llama.cpp's CUDA backend allocates for one GGUF tensor: quantized rows padded to a
+/// multiple of 512 values, then 128-byte alignment (ggml-cuda get_alloc_size / get_alignment).
+uint64_t LlamaCppCudaTensorBytes(const TensorInfo& tensor, const TensorStorage& storage);
+
 /// The ggml type llama.cpp's quantizer gives one tensor under a named mix, following
 /// llama_tensor_get_type in src/llama-quant.cpp.
 GgmlType GgufMixTensorType(const ModelDescription& model, const TensorInfo& tensor, GgufMix mix);
