@@ -762,17 +762,22 @@ Result<DeviceCountSolution> SmallestDeviceCount(const ModelDescription& model, c
   return out;
 }
 
-Result<LimitSolution> MaxContext(const ModelDescription& model, const WeightPlan& weights,
-                                 const InferenceRequest& request, const HardwareConfig& hardware, bool cap_at_model_max) {
+namespace {
+
+/// The largest value of one request field (context or batch) in [1, cap] that still fits: a
+/// binary search over the fit of a placement computed once.
+Result<LimitSolution> LargestFittingField(const ModelDescription& model, const WeightPlan& weights,
+                                          const InferenceRequest& request, const HardwareConfig& hardware,
+                                          int64_t InferenceRequest::*field, int64_t cap) {
   InferenceRequest r = request;
-  r.context_tokens = 1;
+  r.*field = 1;
   VRAM_RETURN_IF_ERROR(CheckInputs(model, weights, r, hardware));
   Result<Placement> pl = Place(model, weights, r.runtime, hardware.split, hardware.count);
   if (!pl.ok()) return pl.status();
   LimitSolution out;
-  out.cap = cap_at_model_max && model.max_context_tokens > 0 ? std::min(model.max_context_tokens, kMaxContext) : kMaxContext;
-  auto fits = [&](int64_t ctx) -> Result<bool> {
-    r.context_tokens = ctx;
+  out.cap = cap;
+  auto fits = [&](int64_t value) -> Result<bool> {
+    r.*field = value;
     Result<FitResult> f = FitPlaced(*pl, model, weights, r, hardware);
     if (!f.ok()) return f.status();
     return f->fits;
@@ -781,37 +786,25 @@ Result<LimitSolution> MaxContext(const ModelDescription& model, const WeightPlan
   if (!best.ok()) return best.status();
   out.max_value = *best;
   out.limited_by_cap = out.max_value == out.cap;
-  r.context_tokens = std::max<int64_t>(1, out.max_value);
+  r.*field = std::max<int64_t>(1, out.max_value);
   Result<FitResult> f = FitPlaced(*pl, model, weights, r, hardware);
   if (!f.ok()) return f.status();
   out.fit_at_max = std::move(f).value();
   return out;
 }
 
+}  // namespace
+
+Result<LimitSolution> MaxContext(const ModelDescription& model, const WeightPlan& weights,
+                                 const InferenceRequest& request, const HardwareConfig& hardware, bool cap_at_model_max) {
+  const int64_t cap =
+      cap_at_model_max && model.max_context_tokens > 0 ? std::min(model.max_context_tokens, kMaxContext) : kMaxContext;
+  return LargestFittingField(model, weights, request, hardware, &InferenceRequest::context_tokens, cap);
+}
+
 Result<LimitSolution> MaxBatch(const ModelDescription& model, const WeightPlan& weights, const InferenceRequest& request,
                                const HardwareConfig& hardware) {
-  InferenceRequest r = request;
-  r.batch = 1;
-  VRAM_RETURN_IF_ERROR(CheckInputs(model, weights, r, hardware));
-  Result<Placement> pl = Place(model, weights, r.runtime, hardware.split, hardware.count);
-  if (!pl.ok()) return pl.status();
-  LimitSolution out;
-  out.cap = kMaxBatch;
-  auto fits = [&](int64_t batch) -> Result<bool> {
-    r.batch = batch;
-    Result<FitResult> f = FitPlaced(*pl, model, weights, r, hardware);
-    if (!f.ok()) return f.status();
-    return f->fits;
-  };
-  Result<int64_t> best = LargestFitting(out.cap, fits);
-  if (!best.ok()) return best.status();
-  out.max_value = *best;
-  out.limited_by_cap = out.max_value == out.cap;
-  r.batch = std::max<int64_t>(1, out.max_value);
-  Result<FitResult> f = FitPlaced(*pl, model, weights, r, hardware);
-  if (!f.ok()) return f.status();
-  out.fit_at_max = std::move(f).value();
-  return out;
+  return LargestFittingField(model, weights, request, hardware, &InferenceRequest::batch, kMaxBatch);
 }
 
 std::vector<std::string> WeightFormatLadder(Runtime runtime) {
