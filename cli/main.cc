@@ -428,7 +428,7 @@ int main(int argc, char** argv) {
   if (!model.ok()) Fail(model.status().message());
   if (!safetensors_path.empty()) request.model_id = safetensors_path;
   vram::Result<vram::Calculation> calculation =
-      model->stored ? vram::CalculateStored(model->model, model->weights, request) : vram::Calculate(model->model, request);
+      vram::CalculateFileModel(*model, request);
   if (!calculation.ok()) Fail(calculation.status().message());
   if (!planner.action.empty()) {
     vramcli::RunAction(planner, presets_dir, *calculation);

@@ -22,11 +22,6 @@ using vram::Status;
 
 constexpr uint64_t kFirstRead = uint64_t{1} << 20;
 
-std::string Thousands(uint64_t v) {
-  std::string s = std::to_string(v);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
 
 /// An open file read from the start in growing prefixes.
 class Prefix {
@@ -122,44 +117,30 @@ Result<FileModel> LoadGguf(const std::string& path) {
     parts.push_back(std::move(h).value());
   }
   if (!missing.empty()) {
-    return Status(ErrorCode::kNotFound, "gguf: the model is split into " +
-                                            std::to_string(paths.size()) +
+    return Status(ErrorCode::kNotFound, "gguf: the model is split into " + std::to_string(paths.size()) +
                                             " files; missing: " + missing);
   }
-  Result<vram::GgufModel> g = vram::ModelFromGguf(parts);
+  Result<FileModel> g = vram::FileModelFromGguf(parts);
   if (!g.ok()) return Status(g.status().code(), path + ": " + g.status().message());
-  FileModel out;
-  out.model = std::move(g->model);
-  out.weights = std::move(g->weights);
-  out.stored = true;
-  uint64_t tensors = 0;
-  for (const vram::GgufHeader& h : parts) tensors += h.tensors.size();
-  out.model.warnings.insert(out.model.warnings.begin(),
-                            "GGUF " + g->gguf_architecture +
-                                (g->name.empty() ? "" : " '" + g->name.substr(0, 80) + "'") + ": " +
-                                Thousands(tensors) + " tensors in " + std::to_string(parts.size()) +
-                                " file(s), " + Thousands(out.weights.total_bytes) +
-                                " bytes of weights as stored (only the header was read)");
-  return out;
+  return g;
 }
 
 Result<FileModel> LoadSafetensors(const std::string& path, vram::ModelDescription model) {
   std::vector<vram::SafetensorsHeader> files;
-  std::vector<std::string> notes;
   const bool is_index = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  Result<vram::SafetensorsIndex> index = vram::SafetensorsIndex{};
   if (is_index) {
     std::error_code ec;
     const uint64_t size = fs::file_size(path, ec);
     if (ec) return Status(ErrorCode::kNotFound, "safetensors: cannot open '" + path + "'");
     if (size > vram::SafetensorsLimits::kMaxIndexBytes) {
-      return Status(ErrorCode::kLimitExceeded,
-                    "safetensors: '" + path + "' is larger than the index limit of " +
-                        std::to_string(vram::SafetensorsLimits::kMaxIndexBytes) + " bytes");
+      return Status(ErrorCode::kLimitExceeded, "safetensors: '" + path + "' is larger than the index limit of " +
+                                                   std::to_string(vram::SafetensorsLimits::kMaxIndexBytes) + " bytes");
     }
     std::ifstream in(path, std::ios::binary);
     std::string text(static_cast<size_t>(size), '\0');
     in.read(text.data(), static_cast<std::streamsize>(size));
-    Result<vram::SafetensorsIndex> index = vram::ParseSafetensorsIndex(text);
+    index = vram::ParseSafetensorsIndex(text);
     if (!index.ok()) return Status(index.status().code(), path + ": " + index.status().message());
     const fs::path dir = fs::path(path).parent_path();
     for (const std::string& shard : index->shards) {
@@ -167,39 +148,12 @@ Result<FileModel> LoadSafetensors(const std::string& path, vram::ModelDescriptio
       if (!h.ok()) return Status(h.status().code(), "safetensors: " + h.status().message());
       files.push_back(std::move(h).value());
     }
-    const vram::SafetensorsSummary s = vram::SummarizeSafetensors(files);
-    if (index->total_size != 0 && index->total_size != s.bytes) {
-      notes.push_back("the index's metadata.total_size (" + Thousands(index->total_size) +
-                      ") differs from the shards' tensor bytes (" + Thousands(s.bytes) + ")");
-    }
-    if (index->tensors != s.tensors) {
-      notes.push_back("the index maps " + Thousands(index->tensors) +
-                      " tensors but the shards hold " + Thousands(s.tensors));
-    }
   } else {
     Result<vram::SafetensorsHeader> h = ReadSafetensorsFile(path);
     if (!h.ok()) return Status(h.status().code(), "safetensors: " + h.status().message());
     files.push_back(std::move(h).value());
   }
-  Result<vram::SafetensorsPlan> plan = vram::PlanWeightsFromSafetensors(model, files);
-  if (!plan.ok()) return plan.status();
-  std::string by_dtype;
-  for (const auto& [dtype, bytes] : plan->checkpoint.bytes_by_dtype) {
-    by_dtype += (by_dtype.empty() ? "" : ", ") + dtype + " " + Thousands(bytes);
-  }
-  FileModel out;
-  out.model = std::move(model);
-  out.model.warnings.insert(out.model.warnings.begin(),
-                            "safetensors: " + Thousands(plan->checkpoint.tensors) + " tensors in " +
-                                std::to_string(files.size()) + " file(s), " +
-                                Thousands(plan->checkpoint.bytes) + " bytes (" + by_dtype + "), " +
-                                Thousands(plan->checkpoint.elements) +
-                                " stored values; only the headers were read");
-  for (std::string& n : notes) out.model.warnings.push_back(std::move(n));
-  for (const std::string& w : plan->warnings) out.model.warnings.push_back(w);
-  out.weights = std::move(plan->weights);
-  out.stored = true;
-  return out;
+  return vram::FileModelFromSafetensors(std::move(model), files, is_index ? &*index : nullptr);
 }
 
 }  // namespace

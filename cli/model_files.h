@@ -9,12 +9,7 @@
 
 namespace vramcli {
 
-/// A model with, when it came from a model file, the weights as that file stores them.
-struct FileModel {
-  vram::ModelDescription model;
-  vram::WeightPlan weights;
-  bool stored = false;  ///< `weights` holds the file's bytes.
-};
+using FileModel = vram::FileModel;
 
 /// config.json next to a safetensors file or index (the Hugging Face repository layout).
 std::string SiblingConfig(const std::string& safetensors_path);

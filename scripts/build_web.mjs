@@ -4,10 +4,11 @@
 //
 //   node scripts/build_web.mjs [wasm-dir] [out-dir]     (defaults: build/wasm/wasm build/site)
 
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeServiceWorker } from './build_sw.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmDir = resolve(process.argv[2] ?? join(root, 'build', 'wasm', 'wasm'));
@@ -18,10 +19,11 @@ mkdirSync(join(out, 'presets'), { recursive: true });
 for (const name of readdirSync(join(root, 'web'))) {
   // Everything the pages load (the Accuracy page reads its accuracy-data.json); not web/package.json,
   // which only tells Node that web/*.js are ES modules.
-  if (/\.(html|css|js|mjs|svg|d\.ts|webmanifest|txt|json)$/.test(name) && name !== 'package.json') {
+  if (/\.(html|css|js|mjs|svg|png|d\.ts|webmanifest|txt|json)$/.test(name) && name !== 'package.json') {
     copyFileSync(join(root, 'web', name), join(out, name));
   }
 }
+cpSync(join(root, 'web', 'icons'), join(out, 'icons'), { recursive: true });  // app icons (scripts/make_icons.mjs)
 for (const name of ['vramcalc.js', 'vramcalc.wasm']) copyFileSync(join(wasmDir, name), join(out, name));
 
 const require = createRequire(import.meta.url);
@@ -44,4 +46,6 @@ const devices = JSON.parse(readFileSync(join(root, 'presets', 'hardware.json'), 
 }));
 writeFileSync(join(out, 'presets', 'models.json'), JSON.stringify({ schema_version: 1, models }));
 writeFileSync(join(out, 'presets', 'hardware.json'), JSON.stringify({ schema_version: 1, devices }));
-console.log(`build_web: staged ${out} (${models.length} models, ${devices.length} devices)`);
+// Last: the service worker's version hashes every precached file (web/sw.js, scripts/build_sw.mjs).
+const sw = writeServiceWorker(out);
+console.log(`build_web: staged ${out} (${models.length} models, ${devices.length} devices; sw.js precaches ${sw.files.length} files, ${sw.bytes} bytes)`);

@@ -136,6 +136,10 @@ Result<Calculation> CalculateStored(const ModelDescription& model, const WeightP
   return c;
 }
 
+Result<Calculation> CalculateFileModel(const FileModel& file, const CalculatorRequest& request) {
+  return file.stored ? CalculateStored(file.model, file.weights, request) : Calculate(file.model, request);
+}
+
 Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json) {
   if (json_text.size() > ConfigLimits::kMaxTextBytes + 4096) {
     return Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit");
@@ -348,6 +352,19 @@ std::string CalculateJson(std::string_view request_json) {
   if (!model.ok()) return error(model.status());
   Result<Calculation> c = Calculate(*model, *request);
   if (!c.ok()) return error(c.status());
+  return CalculationToJson(*c);
+}
+
+std::string CalculateJson(std::string_view request_json, const FileModel& model) {
+  std::string config;
+  Result<CalculatorRequest> request = ParseCalculatorRequest(request_json, &config);
+  if (!request.ok()) return ErrorJson(request.status());
+  if (!config.empty()) {
+    return ErrorJson(Status(ErrorCode::kInvalidArgument,
+                            "request: field 'config' is not used with a model read from files (it has its own)"));
+  }
+  Result<Calculation> c = CalculateFileModel(model, *request);
+  if (!c.ok()) return ErrorJson(c.status());
   return CalculationToJson(*c);
 }
 

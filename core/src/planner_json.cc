@@ -307,7 +307,8 @@ std::string PlannerJson(std::string_view request_json, std::string_view hardware
   return PlannerJsonWithDevices(request_json, *devices);
 }
 
-std::string PlannerJsonWithDevices(std::string_view request_json, const std::vector<Device>& device_list) {
+std::string PlannerJsonWithDevices(std::string_view request_json, const std::vector<Device>& device_list,
+                                   const FileModel* file_model) {
   const auto error = ErrorJson;
   if (request_json.size() > ConfigLimits::kMaxTextBytes + 8192) {
     return error(Status(ErrorCode::kLimitExceeded, "request: larger than the config.json limit"));
@@ -358,7 +359,13 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
   std::string config;
   Result<CalculatorRequest> request = ParseCalculatorRequest(root.dump(), &config);
   if (!request.ok()) return error(request.status());
-  if (config.empty()) return error(Status(ErrorCode::kInvalidArgument, "request: missing field 'config' (a config.json object)"));
+  if (file_model == nullptr && config.empty()) {
+    return error(Status(ErrorCode::kInvalidArgument, "request: missing field 'config' (a config.json object)"));
+  }
+  if (file_model != nullptr && !config.empty()) {
+    return error(Status(ErrorCode::kInvalidArgument,
+                        "request: field 'config' is not used with a model read from files (it has its own)"));
+  }
   if (request->is_training()) {
     return error(Status(ErrorCode::kUnsupported, "mode: the hardware planner sizes inference; use mode 'inference'"));
   }
@@ -372,9 +379,14 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
       request.value().inference.device_memory_bytes = d->usable_memory_bytes();
     }
   }
-  Result<ModelDescription> model = ModelFromHfConfig(config);
-  if (!model.ok()) return error(model.status());
-  Result<Calculation> c = Calculate(*model, *request);
+  Result<Calculation> c = Status(ErrorCode::kInvalidArgument, "request: no model");
+  if (file_model != nullptr) {
+    c = CalculateFileModel(*file_model, *request);
+  } else {
+    Result<ModelDescription> model = ModelFromHfConfig(config);
+    if (!model.ok()) return error(model.status());
+    c = Calculate(*model, *request);
+  }
   if (!c.ok()) return error(c.status());
   if (p.action == "summary") {
     Result<std::string> extra = HardwareSummaryJson(c->model, c->weights, c->request.inference, *devices, p);

@@ -6,6 +6,7 @@
 #include "vram/formats.h"
 #include "vram/inference.h"
 #include "vram/model.h"
+#include "vram/model_files.h"
 #include "vram/status.h"
 #include "vram/training.h"
 
@@ -46,6 +47,9 @@ Result<Calculation> Calculate(const ModelDescription& model, const CalculatorReq
 Result<Calculation> CalculateStored(const ModelDescription& model, const WeightPlan& stored,
                                     const CalculatorRequest& request);
 
+/// CalculateStored for a model from model files (`file.stored`), else Calculate.
+Result<Calculation> CalculateFileModel(const FileModel& file, const CalculatorRequest& request);
+
 /// Parses a request object ({"model", "weights", "context", ...}); unknown keys are errors.
 /// When the object has a "config" (a config.json object) it is returned in `config_json`.
 Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std::string* config_json);
@@ -59,5 +63,8 @@ std::string ErrorJson(const Status& status);
 /// The whole round trip for bindings: request JSON (with "config") -> result JSON, or an
 /// {"error": {"code", "message"}} object.
 std::string CalculateJson(std::string_view request_json);
+
+/// As CalculateJson for a model built from model files: the request carries no "config".
+std::string CalculateJson(std::string_view request_json, const FileModel& model);
 
 }  // namespace vram

@@ -16,6 +16,7 @@
 #include "vram/hardware.h"
 #include "vram/inference.h"
 #include "vram/model.h"
+#include "vram/model_files.h"
 #include "vram/status.h"
 
 namespace vram {
@@ -361,7 +362,9 @@ Result<std::string> HardwareSummaryJson(const ModelDescription& model, const Wei
 /// of hardware.json. Returns the action's JSON object or {"error": {"code", "message"}}.
 std::string PlannerJson(std::string_view request_json, std::string_view hardware_json);
 
-/// As PlannerJson, with the devices already parsed (bindings parse hardware.json once).
-std::string PlannerJsonWithDevices(std::string_view request_json, const std::vector<Device>& devices);
+/// As PlannerJson, with the devices already parsed (bindings parse hardware.json once). With
+/// `file_model`, the model is that one (read from model files) and the request has no "config".
+std::string PlannerJsonWithDevices(std::string_view request_json, const std::vector<Device>& devices,
+                                   const FileModel* file_model = nullptr);
 
 }  // namespace vram

@@ -8,6 +8,7 @@
 #include "vram/hardware.h"   // IWYU pragma: export
 #include "vram/inference.h"  // IWYU pragma: export
 #include "vram/model.h"      // IWYU pragma: export
+#include "vram/model_files.h"  // IWYU pragma: export
 #include "vram/planner.h"    // IWYU pragma: export
 #include "vram/presets.h"    // IWYU pragma: export
 #include "vram/safetensors.h"  // IWYU pragma: export
