@@ -17,7 +17,9 @@ const compressible = new Set(['.html', '.js', '.mjs', '.css', '.json', '.wasm', 
 export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; " +
   "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors *";
 
-export function startServer(directory = root, listenPort = port) {
+/** Serves `directory`; `connectSrc` adds origins the page may fetch from (a local hub mirror). */
+export function startServer(directory = root, listenPort = port, { connectSrc = [] } = {}) {
+  const csp = connectSrc.length ? CSP.replace("connect-src 'self'", `connect-src 'self' ${connectSrc.join(' ')}`) : CSP;
   const gzipped = new Map();
   const server = createServer(async (req, res) => {
     try {
@@ -28,7 +30,7 @@ export function startServer(directory = root, listenPort = port) {
       let body = await readFile(path);
       const headers = {
         'Content-Type': types[extname(path)] ?? 'application/octet-stream',
-        'Content-Security-Policy': CSP,
+        'Content-Security-Policy': csp,
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'no-cache',
         Vary: 'Accept-Encoding',

@@ -4,6 +4,11 @@
 //                                        every metadata type, v2 and v3, split parts), each with
 //                                        <file>.vram.json: our parser's view, for tests/node/.
 //   vram_corpus_tool seeds <fuzz/corpus> small seeds for fuzz_gguf, fuzz_safetensors, fuzz_config.
+//   vram_corpus_tool import <dir> <presets/models.json>
+//                                        model files of real presets for the page's import tests:
+//                                        GGUF (one file, a split pair, a 3.4 GB sparse file) and a
+//                                        Hugging Face repository tree (config.json, sharded
+//                                        safetensors with their index) under <dir>/hub/.
 
 #include <cstdio>
 #include <filesystem>
@@ -191,9 +196,85 @@ int Seeds(const fs::path& root) {
 
 }  // namespace
 
+std::string PresetConfig(const std::string& presets_path, const std::string& id) {
+  const nlohmann::json presets = nlohmann::json::parse(ReadText(presets_path), nullptr, false);
+  if (presets.is_object() && presets.contains("models") && presets["models"].is_array()) {
+    for (const nlohmann::json& m : presets["models"]) {
+      if (m.is_object() && m.value("id", "") == id && m.contains("config")) return m["config"].dump();
+    }
+  }
+  std::fprintf(stderr, "no preset %s in %s\n", id.c_str(), presets_path.c_str());
+  std::exit(1);
+}
+
+vram::ModelDescription PresetModel(const std::string& presets_path, const std::string& id) {
+  vram::Result<vram::ModelDescription> m = vram::ModelFromHfConfig(PresetConfig(presets_path, id));
+  if (!m.ok()) {
+    std::fprintf(stderr, "%s: %s\n", id.c_str(), m.status().message().c_str());
+    std::exit(1);
+  }
+  return std::move(m).value();
+}
+
+vram::WeightPlan GgufPlan(const vram::ModelDescription& m, const std::string& format_id) {
+  vram::Result<vram::WeightFormat> f = vram::ParseWeightFormat(format_id);
+  vram::Result<vram::WeightPlan> plan = f.ok() ? vram::PlanWeights(m, *f) : vram::Result<vram::WeightPlan>(f.status());
+  if (!plan.ok()) {
+    std::fprintf(stderr, "%s: %s\n", format_id.c_str(), plan.status().message().c_str());
+    std::exit(1);
+  }
+  return std::move(plan).value();
+}
+
+void Write(const fs::path& path, const GgufWriter& w) {
+  if (!w.Write(path)) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    std::exit(1);
+  }
+}
+
+int Import(const fs::path& dir, const std::string& presets) {
+  fs::create_directories(dir / "hub");
+  const vram::ModelDescription small = PresetModel(presets, "llama-3.2-1b");
+  Write(dir / "llama-3.2-1b-q4_k_m.gguf", vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
+  const vram::ModelDescription qwen = PresetModel(presets, "qwen2.5-0.5b");
+  const std::vector<GgufWriter> parts = vram::test::SplitGguf(qwen, GgufPlan(qwen, "q8_0"), 2);
+  Write(dir / "qwen2.5-0.5b-q8_0-00001-of-00002.gguf", parts[0]);
+  Write(dir / "qwen2.5-0.5b-q8_0-00002-of-00002.gguf", parts[1]);
+  const vram::ModelDescription big = PresetModel(presets, "llama-3.2-3b");
+  Write(dir / "llama-3.2-3b-q8_0.gguf", vram::test::ModelToGguf(big, GgufPlan(big, "q8_0")));
+
+  // A Hugging Face repository: config.json and a checkpoint in two shards with their index.
+  const fs::path repo = dir / "hub" / "acme" / "tiny-llama";
+  fs::create_directories(repo);
+  WriteText(repo / "config.json", PresetConfig(presets, "llama-3.2-1b"));
+  const vram::test::SafetensorsWriter full = vram::test::HfCheckpoint(small, vram::test::Storage::kDense);
+  vram::Result<vram::SafetensorsParse> parsed = vram::ParseSafetensorsHeader(full.Header());
+  if (!parsed.ok() || !parsed->complete) return 1;
+  vram::test::SafetensorsWriter a, b;
+  nlohmann::ordered_json index;
+  index["metadata"]["total_size"] = full.data_bytes();
+  const size_t n = parsed->header.tensors.size();
+  for (size_t i = 0; i < n; ++i) {
+    const vram::SafetensorsTensor& t = parsed->header.tensors[i];
+    const bool first = i < n / 2;
+    (first ? a : b).Add(t.name, t.dtype, t.shape);
+    index["weight_map"][t.name] = first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+  }
+  if (!a.Write(repo / "model-00001-of-00002.safetensors") || !b.Write(repo / "model-00002-of-00002.safetensors")) return 1;
+  WriteText(repo / "model.safetensors.index.json", index.dump(2));
+  // A GGUF-only repository (no config.json), as GGUF publishers lay them out.
+  const fs::path gguf_repo = dir / "hub" / "acme" / "tiny-llama-GGUF";
+  fs::create_directories(gguf_repo);
+  Write(gguf_repo / "llama-3.2-1b-q4_k_m.gguf", vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
+  std::printf("import fixtures in %s\n", dir.c_str());
+  return 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "import") return Import(argv[2], argv[3]);
   if (argc == 3 && std::string(argv[1]) == "differential") return Differential(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "seeds") return Seeds(argv[2]);
-  std::fprintf(stderr, "usage: vram_corpus_tool (differential|seeds) <dir>\n");
+  std::fprintf(stderr, "usage: vram_corpus_tool (differential|seeds) <dir> | import <dir> <models.json>\n");
   return 2;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -14,6 +15,164 @@
 #include "vram/vram.h"
 
 namespace {
+
+// --- Models read from files (the page's drop zone and "Load from Hugging Face") ------------------
+// The page reads only header bytes (File.slice or HTTP Range) and hands them over; the model built
+// from them is kept here under a handle ("file:1", ...) so that every later call (calculation,
+// sweeps, planner) reuses it. The page passes the handle as "config": "@file:1".
+
+struct ImportedModels {
+  static constexpr size_t kMaxModels = 8;  // a page imports a few; the oldest goes first
+  std::vector<std::pair<std::string, std::shared_ptr<const vram::FileModel>>> models;
+  uint64_t next = 1;
+
+  const vram::FileModel* Find(std::string_view handle) const {
+    for (const auto& [h, m] : models) {
+      if (h == handle) return m.get();
+    }
+    return nullptr;
+  }
+  std::string Add(vram::FileModel model) {
+    if (models.size() >= kMaxModels) models.erase(models.begin());
+    std::string handle = "file:" + std::to_string(next++);
+    models.emplace_back(handle, std::make_shared<const vram::FileModel>(std::move(model)));
+    return handle;
+  }
+};
+
+ImportedModels& Imported() {
+  static ImportedModels* imported = new ImportedModels();  // lives as long as the module
+  return *imported;
+}
+
+constexpr std::string_view kFileRef = "@file:";
+
+/// The imported model a request refers to ("config": "@file:N"), with that key removed from
+/// `request_json`; nullptr (and the text untouched) for an ordinary request. `error` is set when
+/// the handle is unknown.
+const vram::FileModel* TakeFileModel(std::string* request_json, std::string* error) {
+  if (request_json->find(std::string("\"config\":\"") + std::string(kFileRef)) == std::string::npos) return nullptr;
+  nlohmann::json root = nlohmann::json::parse(*request_json, nullptr, false);
+  if (!root.is_object() || !root.contains("config") || !root["config"].is_string()) return nullptr;
+  const std::string ref = root["config"].get<std::string>();
+  if (ref.compare(0, kFileRef.size(), kFileRef) != 0) return nullptr;
+  const vram::FileModel* model = Imported().Find(std::string_view(ref).substr(1));
+  if (model == nullptr) {
+    *error = vram::ErrorJson(vram::Status(vram::ErrorCode::kNotFound,
+                                          "model: the imported model '" + ref.substr(1, 40) +
+                                              "' is no longer loaded; import the file again"));
+    return nullptr;
+  }
+  root.erase("config");
+  *request_json = root.dump();
+  return model;
+}
+
+/// How much of a model file's header the prefix holds: {"complete": true, ...} with facts the page
+/// needs before importing (a GGUF's split position), {"complete": false, "bytes_needed": N}, or
+/// {"error": ...}. `kind` is "gguf" or "safetensors"; `file_size` the whole file's size (0 =
+/// unknown). The page grows the prefix until it is complete; a large file is never read whole.
+std::string ProbeModelFile(const std::string& kind, const std::string& prefix, double file_size) {
+  nlohmann::ordered_json out;
+  const uint64_t size = file_size >= 0 && file_size < 9.007199254740992e15 ? static_cast<uint64_t>(file_size) : 0;
+  if (kind == "gguf") {
+    vram::Result<vram::GgufParse> p = vram::ParseGgufHeader(prefix, size);
+    if (!p.ok()) return vram::ErrorJson(p.status());
+    out["complete"] = p->complete;
+    if (!p->complete) {
+      out["bytes_needed"] = p->bytes_needed;
+      return out.dump();
+    }
+    vram::Result<vram::GgufSplit> split = vram::GgufSplitOf(p->header);
+    if (!split.ok()) return vram::ErrorJson(split.status());
+    out["header_bytes"] = p->header.data_offset;
+    out["split_index"] = split->index;
+    out["split_count"] = split->count;
+    const vram::GgufValue* name = p->header.Find("general.name");
+    out["name"] = name != nullptr && name->type == vram::GgufType::kString ? name->string_value : "";
+    return out.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  }
+  if (kind == "safetensors") {
+    vram::Result<vram::SafetensorsParse> p = vram::ParseSafetensorsHeader(prefix, size);
+    if (!p.ok()) return vram::ErrorJson(p.status());
+    out["complete"] = p->complete;
+    if (!p->complete) {
+      out["bytes_needed"] = p->bytes_needed;
+      return out.dump();
+    }
+    out["header_bytes"] = p->header.data_offset;
+    out["tensors"] = p->header.tensors.size();
+    return out.dump();
+  }
+  if (kind == "index") {
+    vram::Result<vram::SafetensorsIndex> index = vram::ParseSafetensorsIndex(prefix);
+    if (!index.ok()) return vram::ErrorJson(index.status());
+    out["complete"] = true;
+    out["shards"] = index->shards;
+    out["tensors"] = index->tensors;
+    return out.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  }
+  return vram::ErrorJson(vram::Status(vram::ErrorCode::kInvalidArgument,
+                                      "kind: must be 'gguf', 'safetensors' or 'index'"));
+}
+
+/// Builds a model from header prefixes and keeps it: `spec_json` is {"kind": "gguf" |
+/// "safetensors", "source": display name, "config": config.json text (safetensors), "index":
+/// index.json text or ""}; `parts` a JS array of {bytes: Uint8Array (a complete header prefix),
+/// size: the file's size}. Returns the FileModelSummaryJson object plus "handle", or an error.
+std::string ImportModel(const std::string& spec_json, const emscripten::val& parts) {
+  using vram::ErrorCode;
+  using vram::Status;
+  const nlohmann::json spec = nlohmann::json::parse(spec_json, nullptr, false);
+  auto text = [&](const char* key) {
+    return spec.is_object() && spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>() : std::string();
+  };
+  const std::string kind = text("kind");
+  const size_t count = parts.isArray() ? parts["length"].as<size_t>() : 0;
+  if (count == 0 || count > 256) {
+    return vram::ErrorJson(Status(ErrorCode::kInvalidArgument, "files: give 1 to 256 model files"));
+  }
+  vram::Result<vram::FileModel> model = Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
+  if (kind == "gguf") {
+    std::vector<vram::GgufHeader> headers;
+    for (size_t i = 0; i < count; ++i) {
+      const emscripten::val part = parts[i];
+      vram::Result<vram::GgufParse> p =
+          vram::ParseGgufHeader(part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
+      if (!p.ok()) return vram::ErrorJson(p.status());
+      if (!p->complete) return vram::ErrorJson(Status(ErrorCode::kParseError, "gguf: the header prefix is incomplete"));
+      headers.push_back(std::move(p->header));
+    }
+    model = vram::FileModelFromGguf(headers);
+  } else if (kind == "safetensors") {
+    vram::Result<vram::ModelDescription> base = vram::ModelFromHfConfig(text("config"));
+    if (!base.ok()) return vram::ErrorJson(base.status());
+    std::vector<vram::SafetensorsHeader> headers;
+    for (size_t i = 0; i < count; ++i) {
+      const emscripten::val part = parts[i];
+      vram::Result<vram::SafetensorsParse> p = vram::ParseSafetensorsHeader(
+          part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
+      if (!p.ok()) return vram::ErrorJson(p.status());
+      if (!p->complete) {
+        return vram::ErrorJson(Status(ErrorCode::kParseError, "safetensors: the header prefix is incomplete"));
+      }
+      headers.push_back(std::move(p->header));
+    }
+    vram::Result<vram::SafetensorsIndex> index = vram::SafetensorsIndex{};
+    if (!text("index").empty()) {
+      index = vram::ParseSafetensorsIndex(text("index"));
+      if (!index.ok()) return vram::ErrorJson(index.status());
+    }
+    model = vram::FileModelFromSafetensors(std::move(base).value(), headers, text("index").empty() ? nullptr : &*index);
+  }
+  if (!model.ok()) return vram::ErrorJson(model.status());
+  const std::string source = text("source");
+  nlohmann::ordered_json out =
+      nlohmann::ordered_json::parse(vram::FileModelSummaryJson(*model, source), nullptr, false);
+  out["handle"] = Imported().Add(std::move(model).value());
+  return out.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+}
+
 
 /// Flat request for the minimal `estimate` entry point (every field is required by Embind).
 struct EstimateRequest {
@@ -85,7 +244,6 @@ EstimateSummary Estimate(const EstimateRequest& in) {
   return s;
 }
 
-std::string CalculateJson(const std::string& request_json) { return vram::CalculateJson(request_json); }
 
 /// A JSON string literal (quotes, backslashes and control characters escaped).
 std::string JsonString(const std::string& text) {
@@ -133,13 +291,25 @@ class PreparedCache {
   struct Entry {
     vram::Result<vram::ModelDescription> model;
     std::unordered_map<std::string, std::unique_ptr<vram::Result<vram::WeightPlan>>> plans;
+    std::optional<vram::WeightPlan> stored;  ///< A model file's own weights ("" or "native").
   };
 
   Entry& Model(const std::string& config_json) {
     auto it = models_.find(config_json);
     if (it != models_.end()) return *it->second;
     if (models_.size() >= kMaxModels) models_.clear();
-    auto entry = std::make_unique<Entry>(Entry{vram::ModelFromHfConfig(config_json), {}});
+    std::unique_ptr<Entry> entry;
+    if (config_json.compare(0, kFileRef.size(), kFileRef) == 0) {
+      const vram::FileModel* file = Imported().Find(std::string_view(config_json).substr(1));
+      entry = std::make_unique<Entry>(Entry{
+          file != nullptr ? vram::Result<vram::ModelDescription>(file->model)
+                          : vram::Result<vram::ModelDescription>(vram::Status(
+                                vram::ErrorCode::kNotFound, "model: the imported model is no longer loaded")),
+          {}, std::nullopt});
+      if (file != nullptr && file->stored) entry->stored = file->weights;
+    } else {
+      entry = std::make_unique<Entry>(Entry{vram::ModelFromHfConfig(config_json), {}, std::nullopt});
+    }
     return *models_.emplace(config_json, std::move(entry)).first->second;
   }
 
@@ -147,6 +317,11 @@ class PreparedCache {
     auto it = entry.plans.find(weights);
     if (it != entry.plans.end()) return *it->second;
     if (entry.plans.size() >= kMaxPlans) entry.plans.clear();
+    // As CalculateStored: the file's own weights unless another format is named.
+    if (entry.stored && (weights.empty() || weights == "native" || weights == entry.stored->format.id)) {
+      return *entry.plans.emplace(weights, std::make_unique<vram::Result<vram::WeightPlan>>(*entry.stored))
+                  .first->second;
+    }
     vram::Result<vram::WeightFormat> format = vram::ResolveWeightFormat(*entry.model, weights);
     auto plan = std::make_unique<vram::Result<vram::WeightPlan>>(
         format.ok() ? vram::PlanWeights(*entry.model, *format) : vram::Result<vram::WeightPlan>(format.status()));
@@ -231,7 +406,10 @@ std::string SetHardwareJson(const std::string& text) {
 
 /// A planner action (see vram::PlannerJson) against the devices given to setHardwareJson.
 std::string PlanJson(const std::string& request_json) {
-  return vram::PlannerJsonWithDevices(request_json, HardwareCache());
+  std::string request = request_json, error;
+  const vram::FileModel* file = TakeFileModel(&request, &error);
+  if (!error.empty()) return error;
+  return vram::PlannerJsonWithDevices(request, HardwareCache(), file);
 }
 
 /// Decode tokens/s of one workload on many (device, count) targets, building the model and its
@@ -246,12 +424,18 @@ std::string DecodeTokensBatch(const std::string& request_json, const std::string
     for (size_t i = 0; i < targets.size(); ++i) out.push_back(nullptr);
     return out.dump();
   };
-  std::string config;
-  vram::Result<vram::CalculatorRequest> request = vram::ParseCalculatorRequest(request_json, &config);
-  if (!request.ok() || config.empty() || request->is_training()) return nulls();
-  vram::Result<vram::ModelDescription> model = vram::ModelFromHfConfig(config);
-  if (!model.ok()) return nulls();
-  vram::Result<vram::Calculation> c = vram::Calculate(*model, *request);
+  std::string config, body = request_json, error;
+  const vram::FileModel* file = TakeFileModel(&body, &error);
+  vram::Result<vram::CalculatorRequest> request = vram::ParseCalculatorRequest(body, &config);
+  if (!error.empty() || !request.ok() || (config.empty() && file == nullptr) || request->is_training()) return nulls();
+  vram::Result<vram::Calculation> c = vram::Status(vram::ErrorCode::kInvalidArgument, "request: no model");
+  if (file != nullptr) {
+    c = vram::CalculateFileModel(*file, *request);
+  } else {
+    vram::Result<vram::ModelDescription> model = vram::ModelFromHfConfig(config);
+    if (!model.ok()) return nulls();
+    c = vram::Calculate(*model, *request);
+  }
   if (!c.ok()) return nulls();
   for (const Json& t : targets) {
     const vram::Device* device = nullptr;
@@ -278,6 +462,14 @@ std::string DecodeTokensBatch(const std::string& request_json, const std::string
   return out.dump();
 }
 
+
+std::string CalculateJsonWithFiles(const std::string& request_json) {
+  std::string request = request_json, error;
+  const vram::FileModel* file = TakeFileModel(&request, &error);
+  if (!error.empty()) return error;
+  return file != nullptr ? vram::CalculateJson(request, *file) : vram::CalculateJson(request);
+}
+
 EMSCRIPTEN_BINDINGS(vramcalc) {
   emscripten::value_object<EstimateRequest>("EstimateRequest")
       .field("config_json", &EstimateRequest::config_json)
@@ -299,7 +491,7 @@ EMSCRIPTEN_BINDINGS(vramcalc) {
       .field("overhead_bytes", &EstimateSummary::overhead_bytes)
       .field("total_bytes", &EstimateSummary::total_bytes);
   emscripten::function("estimate", &Estimate);
-  emscripten::function("calculateJson", &CalculateJson);
+  emscripten::function("calculateJson", &CalculateJsonWithFiles);
   emscripten::function("formatsJson", &FormatsJson);
   emscripten::value_object<NumbersBatch>("NumbersBatch")
       .field("config_json", &NumbersBatch::config_json)
@@ -308,4 +500,6 @@ EMSCRIPTEN_BINDINGS(vramcalc) {
   emscripten::function("setHardwareJson", &SetHardwareJson);
   emscripten::function("planJson", &PlanJson);
   emscripten::function("decodeTokensBatch", &DecodeTokensBatch);
+  emscripten::function("probeModelFile", &ProbeModelFile);
+  emscripten::function("importModel", &ImportModel);
 }

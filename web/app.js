@@ -2,7 +2,7 @@
 // holds the whole state (only what differs from the defaults), so a link reproduces the result
 // and back/forward step through changes.
 
-import { EngineError, loadEngine, minimalRequest } from './engine.js';
+import { EngineError, ImportedModel, loadEngine, minimalRequest } from './engine.js';
 import * as fmt from './format.js';
 import { barSvg, CATEGORIES, contextChartSvg, shades } from './charts.js';
 import { ModelPicker } from './picker.js';
@@ -164,6 +164,10 @@ function writeControls(s) {
 
 function toQuery(s) {
   const q = new URLSearchParams();
+  const model = models.find((m) => m.id === s.model);
+  // A model read from files cannot travel in a link; a config.json that fits does.
+  if (model?.imported) s = { ...s, model: DEFAULTS.model };
+  if (model?.share) q.set('config', model.share);
   for (const [k, v] of Object.entries(s)) {
     if (v !== DEFAULTS[k]) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));
   }
@@ -178,6 +182,7 @@ function fromQuery(search) {
     if (!(k in DEFAULTS)) continue;
     s[k] = typeof DEFAULTS[k] === 'boolean' ? v === '1' || v === 'true' : v;
   }
+  if (q.has('config')) s.model = modelFromLink(q.get('config'))?.id ?? s.model;
   if (!MODES.includes(s.mode)) s.mode = 'inference';
   if (!fmt.UNITS[s.unit]) s.unit = 'GB';
   if (!SORTS.includes(s.sort)) s.sort = DEFAULTS.sort;
@@ -354,22 +359,23 @@ function setVisibility(s) {
   }
 }
 
-function fillWeights(select, families, value) {
+function fillWeights(select, families, value, stored = null) {
   const groups = new Map();
   for (const f of engine.formats()) {
     if (families && !families.includes(f.family)) continue;
     if (!groups.has(f.family)) groups.set(f.family, []);
     groups.get(f.family).push(f);
   }
-  let html = '';
+  let html = stored ? `<optgroup label="Your model"><option value="native">as stored: ${fmt.esc(stored)}</option></optgroup>` : '';
   for (const [family, list] of groups) {
     html += `<optgroup label="${fmt.esc(FAMILY_NAMES[family] ?? family)}">` +
       list.map((f) => `<option value="${fmt.esc(f.id)}" title="${fmt.esc(f.description)}">${fmt.esc(f.id)}</option>`).join('') +
       '</optgroup>';
   }
-  if (select.dataset.families !== String(families)) {
+  const key = `${families} ${stored}`;
+  if (select.dataset.families !== key) {
     select.innerHTML = html;
-    select.dataset.families = String(families);
+    select.dataset.families = key;
   }
   if (select.value === value) return;
   if (![...select.options].some((o) => o.value === value)) select.add(new Option(value, value));
@@ -650,7 +656,7 @@ function update({ url = 'push', fromUrl = false, later = false } = {}) {
     if (!fromUrl && current && families && !families.includes(current.family)) {
       s.weights = RUNTIME_DEFAULT_WEIGHTS[s.runtime];  // keep the pair valid when the runtime changes
     }
-    fillWeights(control('weights'), families, s.weights);
+    fillWeights(control('weights'), families, s.weights, model.config instanceof ImportedModel ? model.config.weights_format : null);
   } else if (s.mode === 'lora') {
     fillWeights(control('lora_weights'), ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq'], s.lora_weights);
   } else if (s.mode === 'qlora') {
@@ -659,7 +665,8 @@ function update({ url = 'push', fromUrl = false, later = false } = {}) {
   setVisibility(s);
   setHtml($('model-info'), `${fmt.esc(model.family)} · ${fmt.esc(fmt.modelSize(model.parameters, model.active_parameters))}` +
     (model.max_context ? ` · up to ${fmt.tokens(model.max_context)} tokens` : '') +
-    ` · <a href="${fmt.esc(model.config_source)}">config.json</a>`);
+    (model.imported ? ` · from ${fmt.esc(model.source)} · ${fmt.esc(model.shareNote)}`
+      : ` · <a href="${fmt.esc(model.config_source)}">config.json</a>`));
   clearErrors();
   checkBudget(s);
   const request = requestFor(s, model);
@@ -766,6 +773,211 @@ function applyTheme(theme) {
   $('theme').setAttribute('aria-label', `Colour theme: ${theme === 'system' ? 'follows the system' : theme}. Switch to ${next}.`);
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Your own model: dropped or picked files, a pasted config.json, a Hugging Face repository
+// (web/modelfiles.js reads only headers). Imported models join the picker like presets.
+
+/** Longest config.json (base64url) put in a link: whole URLs stay under the 8 KB request-line
+ * buffers common web servers use (nginx large_client_header_buffers, 8k by default). */
+const MAX_SHARE_CHARS = 6000;
+let importCount = 0;
+let hubToken = '';  // in memory only: never stored, never in a link
+
+function toBase64Url(text) {
+  let bin = '';
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text) {
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
+
+/** Adds a model to the picker's list (replacing one with the same id) and returns it. */
+function addModel(entry) {
+  const i = models.findIndex((m) => m.id === entry.id);
+  if (i >= 0) models.splice(i, 1, entry);
+  else models.push(entry);
+  return entry;
+}
+
+/**
+ * A model from config.json (an object): checked by the core first, so a bad config is reported
+ * where it was given. `id` 'custom' is the one a link carries.
+ */
+function configModel(config, source, id = `custom-${++importCount}`) {
+  const result = engine.calculate({ mode: 'inference' }, config);
+  const text = JSON.stringify(config);
+  const share = toBase64Url(text);
+  const fits = share.length <= MAX_SHARE_CHARS;
+  return {
+    id, name: `${source}${config.model_type ? ` (${config.model_type})` : ''}`, family: 'Your models', source,
+    parameters: result.parameters, active_parameters: result.active_parameters,
+    max_context: config.max_position_embeddings ?? config.text_config?.max_position_embeddings ?? null,
+    config, imported: 'config', share: fits ? share : '',
+    shareNote: fits ? 'the link to this page carries its config.json'
+      : `its config.json (${fmt.count(text.length)} characters) is too long for a link, so links show the default model`,
+  };
+}
+
+/** The model a link's `config` parameter carries, or null when it is not a valid config. */
+function modelFromLink(param) {
+  try {
+    return addModel(configModel(JSON.parse(fromBase64Url(param)), 'config.json from the link', 'custom'));
+  } catch {
+    return null;  // update() shows the default model; the import panel is the place for errors
+  }
+}
+
+function fileModel(imported, source) {
+  return {
+    id: `file-${++importCount}`, name: imported.name || source, family: 'Your models', source,
+    parameters: imported.parameters, active_parameters: imported.active_parameters,
+    max_context: imported.max_context || null, config: imported, imported: 'files', share: '',
+    shareNote: 'read from your files, which a link cannot carry (links show the default model)',
+  };
+}
+
+/** Selects an imported model; a model file's own weights become the chosen format. */
+function useModel(entry, runtime = null) {
+  state = readControls();
+  state.model = entry.id;
+  if (entry.imported === 'files') {
+    state.runtime = runtime ?? state.runtime;
+    state.weights = 'native';
+  }
+  writeControls(state);
+  update();
+}
+
+function importStatus(text, isError = false) {
+  const box = $('import-status');
+  box.className = `import-status${isError ? ' error' : ''}`;
+  box.textContent = text;
+}
+
+async function runImport(what, job) {
+  importStatus(`Reading ${what}…`);
+  let mf;
+  try {
+    mf = await import('./modelfiles.js');
+    const { entry, runtime, note } = await job(mf);
+    useModel(entry, runtime);
+    importStatus(`Loaded ${entry.name}: ${fmt.modelSize(entry.parameters, entry.active_parameters)}${note ? `; ${note}` : ''}.`);
+  } catch (error) {
+    if (!(mf && error instanceof mf.ImportError) && !(error instanceof EngineError)) {
+      importStatus(`Could not read ${what}: ${error.message ?? error}`, true);
+      return;
+    }
+    importStatus(error.message, true);
+    if (error.needsToken) {
+      $('import-token-row').hidden = false;
+      $('import-token').focus();
+    }
+  }
+}
+
+function importFileList(files) {
+  const list = [...files];
+  if (!list.length) return;
+  const total = list.reduce((n, f) => n + f.size, 0);
+  runImport(list.length === 1 ? list[0].name : `${list.length} files`, async (mf) => {
+    const out = await mf.importFiles(engine, list);
+    const read = `read ${fmt.bytes(out.bytesRead, 'MB')} of ${fmt.bytes(total, 'GB')}`;
+    if (out.model) {
+      const entry = addModel(fileModel(out.model, out.source));
+      const runtime = out.model.weights_format === 'gguf-file' ? 'llamacpp' : state.runtime === 'llamacpp' ? 'vllm' : null;
+      return { entry, runtime, note: `weights ${fmt.bytes(out.model.weights_bytes, state.unit)} as stored; ${read}` };
+    }
+    return { entry: addModel(configModel(out.config, out.source)), note: read };
+  });
+}
+
+/** A local hub mirror from the first URL (?hub=, for tests and offline setups), loopback only so
+ * that a link cannot send a token to another host; null = the hub itself. */
+const LOCAL_HUB = (() => {
+  const hub = new URLSearchParams(location.search).get('hub');
+  return hub && /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(hub) ? hub : null;
+})();
+const hubEndpoint = () => LOCAL_HUB;
+
+function importFromHub() {
+  const repo = $('import-repo').value;
+  hubToken = $('import-token').value.trim();
+  const ggufFile = $('import-gguf-row').hidden ? undefined : $('import-gguf').value || undefined;
+  runImport(repo.trim() || 'the repository', async (mf) => {
+    const out = await mf.loadFromHub(engine, repo, {
+      endpoint: hubEndpoint() ?? mf.DEFAULT_HUB, token: hubToken, ggufFile, online: () => navigator.onLine,
+    });
+    if (out.ggufFiles.length > 1) {
+      const select = $('import-gguf');
+      select.innerHTML = out.ggufFiles.map((f) => `<option>${fmt.esc(f)}</option>`).join('');
+      select.value = ggufFile ?? mf.preferredGguf(out.ggufFiles);
+      $('import-gguf-row').hidden = false;
+    }
+    const read = `read ${fmt.bytes(out.bytesRead, 'MB')} from the hub`;
+    if (out.model) {
+      const entry = fileModel(out.model, out.model.source || out.repo);
+      if (out.config) {
+        // A safetensors checkpoint: its config.json still travels in a link (without the bytes).
+        const viaConfig = configModel(out.config, out.repo, entry.id);
+        Object.assign(entry, { share: viaConfig.share, shareNote: viaConfig.share
+          ? 'the link to this page carries its config.json (the weights then follow torch_dtype, not the files)' : viaConfig.shareNote });
+      }
+      addModel(entry);
+      const runtime = out.model.weights_format === 'gguf-file' ? 'llamacpp' : state.runtime === 'llamacpp' ? 'vllm' : null;
+      return { entry, runtime, note: `weights ${fmt.bytes(out.model.weights_bytes, state.unit)} as stored; ${read}` };
+    }
+    return { entry: addModel(configModel(out.config, out.repo)), note: read };
+  });
+}
+
+function startImport() {
+  const host = hubEndpoint();
+  if (host) $('import-hub-host').textContent = `${host} (a local mirror)`;
+  $('import-files').addEventListener('change', (e) => {
+    importFileList(e.target.files);
+    e.target.value = '';  // the same file again is a new import
+  });
+  $('import-paste-go').addEventListener('click', () => {
+    runImport('the pasted config.json', async (mf) => ({
+      entry: addModel(configModel(mf.parseConfigText($('import-paste').value, 'pasted config.json'), 'pasted config.json')),
+    }));
+  });
+  $('import-hub-go').addEventListener('click', importFromHub);
+  $('import-repo').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      importFromHub();
+    }
+  });
+  // Files dropped anywhere on the page are imported (the browser would otherwise open them).
+  let depth = 0;
+  const dragging = (on) => document.body.classList.toggle('dragging', on);
+  document.addEventListener('dragenter', (e) => {
+    if (![...(e.dataTransfer?.types ?? [])].includes('Files')) return;
+    depth += 1;
+    dragging(true);
+    $('import').open = true;
+  });
+  document.addEventListener('dragleave', () => {
+    depth = Math.max(0, depth - 1);
+    if (!depth) dragging(false);
+  });
+  document.addEventListener('dragover', (e) => {
+    if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
+  });
+  document.addEventListener('drop', (e) => {
+    if (!e.dataTransfer?.files?.length) return;
+    e.preventDefault();
+    depth = 0;
+    dragging(false);
+    importFileList(e.dataTransfer.files);
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start
 
@@ -794,9 +1006,18 @@ async function start() {
   engine.setHardware(hw);
   fillDevices();
   picker = new ModelPicker($('model-search'), $('model-list'), models, (id) => {
+    const before = models.find((m) => m.id === state.model);
     state.model = id;
+    if (before?.imported === 'files' && !models.find((m) => m.id === id)?.imported) {
+      // 'native' meant the file's own weights: a preset gets the runtime's usual format.
+      state = readControls();
+      state.model = id;
+      if (state.weights === 'native') state.weights = RUNTIME_DEFAULT_WEIGHTS[state.runtime];
+      writeControls(state);
+    }
     update();
   });
+  startImport();
   state = fromQuery(location.search);
   writeControls(state);
   await new Promise((resolve) => setTimeout(resolve));  // let the page paint before the first result
@@ -810,10 +1031,10 @@ async function start() {
 
   // Typing recomputes at once; the URL gets a history entry when the value is committed.
   const onInput = (e) => {
-    if (e.target.id !== 'model-search') update({ url: 'none' });
+    if (e.target.id !== 'model-search' && !('import' in e.target.dataset)) update({ url: 'none' });
   };
   const onChange = (e) => {
-    if (e.target.id === 'model-search') return;
+    if (e.target.id === 'model-search' || 'import' in e.target.dataset) return;
     const next = readControls();
     if (Object.keys(next).every((k) => next[k] === state[k])) commitUrl('push');
     else update();

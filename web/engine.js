@@ -92,15 +92,37 @@ function loadScript(url) {
   });
 }
 
+/**
+ * A model read from model files (GGUF or safetensors headers) by Engine.importModel. Pass it
+ * wherever a config.json object goes: the core keeps the model under `handle`.
+ */
+export class ImportedModel {
+  constructor(summary) {
+    Object.assign(this, summary);
+  }
+
+  /** What the binding takes in place of config.json text. */
+  get ref() {
+    return `@${this.handle}`;
+  }
+}
+
 const configText = new WeakMap();
 function configJson(config) {
   if (typeof config === 'string') return config;
+  if (config instanceof ImportedModel) return JSON.stringify(config.ref);
   let text = configText.get(config);
   if (text === undefined) {
     text = JSON.stringify(config);
     configText.set(config, text);
   }
   return text;
+}
+
+/** A request object with its model as JSON text ("config": {...} or the imported model's ref). */
+function withConfig(request, config) {
+  const head = JSON.stringify(request).slice(0, -1);
+  return `${head}${head.length > 1 ? ',' : ''}"config":${configJson(config)}}`;
 }
 
 function unwrap(json) {
@@ -118,9 +140,7 @@ export class Engine {
 
   /** The full, itemized result for one request; `config` is the model's config.json object. */
   calculate(request, config) {
-    const head = JSON.stringify(request).slice(0, -1);
-    const body = `${head}${head.length > 1 ? ',' : ''}"config":${configJson(config)}}`;
-    return unwrap(this.module.calculateJson(body));
+    return unwrap(this.module.calculateJson(withConfig(request, config)));
   }
 
   /**
@@ -131,7 +151,8 @@ export class Engine {
   numbers(config, requests) {
     if (requests.length === 0) return [];
     const lines = requests.map((r) => JSON.stringify(r)).join('\n');
-    const answers = JSON.parse(this.module.estimateNumbersBatch({ config_json: configJson(config), requests: lines }));
+    const model = config instanceof ImportedModel ? config.ref : configJson(config);
+    const answers = JSON.parse(this.module.estimateNumbersBatch({ config_json: model, requests: lines }));
     return answers.map((a) => (a.error ? { error: new EngineError(a.error.code, a.error.message) } : a));
   }
 
@@ -172,7 +193,7 @@ export class Engine {
    */
   decodeTokensPerSecondMany(request, config, targets) {
     if (!this.hasPlanner || !request || targets.length === 0) return targets.map(() => null);
-    const body = JSON.stringify({ ...request, config });
+    const body = withConfig(request, config);
     const list = JSON.stringify(targets);
     // Display-only changes (units, vendor or budget filters) ask again with the same inputs.
     if (this.speedMemo?.body === body && this.speedMemo.list === list) return this.speedMemo.speeds;
@@ -188,7 +209,26 @@ export class Engine {
 
   /** A planner action (fit, max-context, recommend, advise, cost, ...): see core planner.h. */
   plan(request, config, fields) {
-    return unwrap(this.module.planJson(JSON.stringify({ ...request, config, ...fields })));
+    return unwrap(this.module.planJson(withConfig({ ...request, ...fields }, config)));
+  }
+
+  /**
+   * How much of a model file's header `bytes` (a prefix of the file) holds: { complete: true,
+   * header_bytes, ... } or { complete: false, bytes_needed }. `kind`: 'gguf', 'safetensors' or
+   * 'index' (model.safetensors.index.json text). Throws EngineError on a malformed file.
+   */
+  probe(kind, bytes, fileSize = 0) {
+    return unwrap(this.module.probeModelFile(kind, bytes, fileSize));
+  }
+
+  /**
+   * Builds a model from complete header prefixes: `spec` is { kind: 'gguf' | 'safetensors',
+   * source, config (config.json text, safetensors), index (index.json text or '') }, `parts`
+   * [{ bytes: Uint8Array, size }]. Returns an ImportedModel (name, parameters, weights_bytes, ...).
+   */
+  importModel(spec, parts) {
+    const full = { kind: '', source: '', config: '', index: '', ...spec };
+    return new ImportedModel(unwrap(this.module.importModel(JSON.stringify(full), parts)));
   }
 }
 
