@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-// Not precached: the worker itself, the Accuracy page (its data is rewritten after the build by
-// scripts/build_accuracy.mjs, and the calculator does not need it) and the type declarations.
-const SKIP = /^(sw\.js|accuracy[^/]*|[^/]*\.d\.ts)$/;
+// Everything else is precached, so a module added to web/ is offline at once. Not: the worker itself,
+// the Accuracy page (its data is rewritten after the build by scripts/build_accuracy.mjs, and the
+// calculator does not need it), the embedding demo and the type declarations.
+const SKIP = /^(sw\.js|accuracy[^/]*|examples\/.*|[^/]*\.d\.ts)$/;
 
 const sha256 = (data) => createHash('sha256').update(data).digest('hex');
 

@@ -24,6 +24,8 @@ for (const name of readdirSync(join(root, 'web'))) {
   }
 }
 cpSync(join(root, 'web', 'icons'), join(out, 'icons'), { recursive: true });  // app icons (scripts/make_icons.mjs)
+// The embedding demo (a blog post with <vram-calculator> widgets and an iframe); its README stays in the repo.
+cpSync(join(root, 'web', 'examples'), join(out, 'examples'), { recursive: true, filter: (src) => !src.endsWith('.md') });
 for (const name of ['vramcalc.js', 'vramcalc.wasm']) copyFileSync(join(wasmDir, name), join(out, name));
 
 const require = createRequire(import.meta.url);

@@ -120,5 +120,4 @@ for (const [name, maskable, size] of files) {
   writeFileSync(join(out, name), encodePng(rasterize(design(maskable), size), size, size));
 }
 writeFileSync(join(out, 'icon.svg'), svg(design(false)));
-writeFileSync(join(out, 'maskable.svg'), svg(design(true)));
-console.log(`make_icons: wrote ${files.length} PNGs and 2 SVGs to ${out}`);
+console.log(`make_icons: wrote ${files.length} PNGs and icon.svg to ${out}`);

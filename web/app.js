@@ -56,10 +56,11 @@ const DEFAULTS = Object.freeze({
   train_attn: 'flash_attention_2', fused_loss: false, fp32_gradients: false, dropout: '0', lora_dropout: '0',
   zero: '0', fsdp: 'none', fsdp_shard_group: '8', dp: '1', tp: '1', sequence_parallel: false, pp: '1',
   pp_microbatches: '0', offload: 'none', vendor: 'all', budget: '', sort: 'cost', dir: 'asc', rows: 'top',
+  embed: '0',
 });
 const TOP_ROWS = 20;
 /** State kept by the page itself rather than read from a form control. */
-const PAGE_ONLY = new Set(['model', 'mode', 'sort', 'dir', 'rows']);
+const PAGE_ONLY = new Set(['model', 'mode', 'sort', 'dir', 'rows', 'embed']);
 const NUMERIC = new Set(['context', 'batch', 'ubatch', 'gpu_memory_utilization', 'max_num_batched_tokens',
   'max_num_seqs', 'block_size', 'seq_len', 'micro_batch', 'lora_rank', 'zero', 'dp', 'tp', 'pp', 'dropout',
   'lora_dropout', 'fsdp_shard_group', 'pp_microbatches']);
@@ -205,6 +206,7 @@ function flushUrl() {
   const how = pendingUrl;
   pendingUrl = null;
   const url = toQuery(state);
+  if (state.embed === '1') $('embed-full').href = toQuery({ ...state, embed: '0' });
   if (how === null || url === (location.search || location.pathname)) return;
   if (how === 'push') history.pushState(null, '', url);
   else history.replaceState(null, '', url);
@@ -978,6 +980,87 @@ function startImport() {
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Embedding: the iframe mode (?embed=1) and the Embed dialog's snippets
+
+/** In an iframe, tells the host page our height whenever it changes (blog.js-style hosts set it). */
+function startEmbedMode() {
+  if (state.embed !== '1') return;
+  $('embed-full').href = toQuery({ ...state, embed: '0' });
+  if (window.parent === window) return;
+  let sent = 0;
+  const post = () => {
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+    if (height === sent) return;
+    sent = height;
+    window.parent.postMessage({ type: 'vramcalc:height', height }, '*');
+  };
+  new ResizeObserver(post).observe(document.documentElement);
+  post();
+}
+
+/** Widget attributes for the current state (the names web/vram-widget.js reads). */
+function widgetAttributes(s) {
+  const a = { model: s.model };
+  if (s.mode !== 'inference') {
+    a.mode = s.mode;
+    a['seq-len'] = s.seq_len;
+    if (s.mode !== 'train') a.weights = s.mode === 'lora' ? s.lora_weights : s.qlora_weights;
+  } else {
+    a.runtime = s.runtime;
+    a.weights = s.weights;
+    a.context = s.context;
+    if (s.batch !== DEFAULTS.batch) a.batch = s.batch;
+    if (s.kv_dtype !== DEFAULTS.kv_dtype) a['kv-dtype'] = s.kv_dtype;
+  }
+  a.gpu = s.gpu;
+  if (s.unit !== 'GB') a.unit = s.unit;
+  return a;
+}
+
+function embedSnippets() {
+  const s = state;
+  const model = models.find((m) => m.id === s.model);
+  const site = new URL('./', location.href);
+  const attrs = Object.entries(widgetAttributes(s)).map(([k, v]) => ` ${k}="${fmt.esc(String(v))}"`).join('');
+  const widget = model?.imported ? '' : `<script type="module" src="${new URL('vram-widget.js', site)}"></script>\n` +
+    `<vram-calculator${attrs}></vram-calculator>`;
+  const src = new URL(toQuery({ ...s, embed: '1' }), site);
+  // Spell out the main choices, so the snippet keeps its meaning if the app's defaults change.
+  if (!model?.imported) src.searchParams.set('model', s.model);
+  if (s.mode === 'inference') for (const k of ['runtime', 'weights', 'context']) src.searchParams.set(k, s[k]);
+  const title = `vramcalc: memory for ${model?.name ?? s.model}`;
+  const iframe = model?.imported === 'files' ? '' :
+    `<iframe src="${fmt.esc(src.href)}" title="${fmt.esc(title)}" width="100%" height="560" loading="lazy" frameborder="0"></iframe>\n` +
+    '<script>\n' +
+    '  // Sizes the iframe to its content (vramcalc posts its height).\n' +
+    "  addEventListener('message', (e) => {\n" +
+    `    if (e.origin !== '${site.origin}' || e.data?.type !== 'vramcalc:height') return;\n` +
+    "    for (const f of document.querySelectorAll('iframe')) if (f.contentWindow === e.source) f.height = String(e.data.height);\n" +
+    '  });\n' +
+    '</script>';
+  let note = 'Both show the state you have set here; readers can change it.';
+  if (model?.imported === 'files') note = 'A model read from your files cannot be embedded: choose a preset.';
+  else if (model?.imported) note = 'The widget takes preset models only; the iframe carries this config.json in its address.';
+  return { widget, iframe, note };
+}
+
+function startEmbedDialog() {
+  const dialog = $('embed-dialog');
+  $('embed-open').addEventListener('click', () => {
+    const { widget, iframe, note } = embedSnippets();
+    $('embed-widget').value = widget;
+    $('embed-iframe').value = iframe;
+    $('embed-copy-widget').disabled = !widget;
+    $('embed-copy-iframe').disabled = !iframe;
+    $('embed-note').textContent = note;
+    dialog.showModal();
+  });
+  $('embed-copy-widget').addEventListener('click', () => copy($('embed-widget').value, 'widget code'));
+  $('embed-copy-iframe').addEventListener('click', () => copy($('embed-iframe').value, 'iframe code'));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start
 
@@ -1018,6 +1101,7 @@ async function start() {
     update();
   });
   startImport();
+  startEmbedDialog();
   state = fromQuery(location.search);
   writeControls(state);
   await new Promise((resolve) => setTimeout(resolve));  // let the page paint before the first result
@@ -1026,6 +1110,7 @@ async function start() {
   chartWidth = $('chart').clientWidth || 600;
   update({ fromUrl: true, url: 'none', later: true });
   performance.mark('vramcalc:first-result');
+  startEmbedMode();
   while (!$('quick-body').rows.length && last) await new Promise((resolve) => setTimeout(resolve, 5));
   document.documentElement.dataset.ready = 'true';
 

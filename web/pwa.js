@@ -37,6 +37,7 @@ function start() {
   });
 
   sw.register(new URL('sw.js', import.meta.url)).then((reg) => {
+    if (!reg) return;  // a stub that blocks workers (privacy tools, Playwright) resolves with nothing
     if (reg.waiting) offer(reg.waiting);
     watch(reg.installing);
     reg.addEventListener('updatefound', () => watch(reg.installing));

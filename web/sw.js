@@ -12,9 +12,10 @@ const sha256 = async (data) => hex(await crypto.subtle.digest('SHA-256', data));
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
-    // Bypass the HTTP cache, and refuse a set that is not the build this worker was made for (a
-    // deploy in progress): the install fails and the browser tries again on a later visit.
-    const responses = await Promise.all(FILES.map((f) => fetch(new Request(f, { cache: 'reload' }))));
+    // Revalidate with the server (no stale HTTP-cache copy; a 304 costs little), and refuse a set that
+    // is not the build this worker was made for (a deploy in progress): the install fails and the
+    // browser tries again on a later visit.
+    const responses = await Promise.all(FILES.map((f) => fetch(new Request(f, { cache: 'no-cache' }))));
     let list = '';
     for (const [i, r] of responses.entries()) {
       if (!r.ok) throw new Error(`${FILES[i]}: HTTP ${r.status}`);
@@ -24,7 +25,9 @@ self.addEventListener('install', (event) => {
       throw new Error('the server holds another build');
     }
     const cache = await caches.open(CACHE);
-    await Promise.all(responses.map((r, i) => cache.put(FILES[i], r)));
+    // A redirected response cannot answer a navigation: keep its body and headers only.
+    const clean = (r) => (r.redirected ? new Response(r.body, { status: r.status, headers: r.headers }) : r);
+    await Promise.all(responses.map((r, i) => cache.put(FILES[i], clean(r))));
   })());
 });
 

@@ -1,0 +1,50 @@
+// Shared by tests/web/pwa.test.mjs: paths, Chromium flags and the CLI's answer for a page request
+// (the same mapping as tests/web/e2e.test.mjs).
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const site = resolve(process.env.VRAM_SITE_DIR ?? join(root, 'build', 'site'));
+export const cli = resolve(process.env.VRAM_CLI ?? join(root, 'build', 'native-release', 'cli', 'vramcalc'));
+export const chromePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+export const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run'];
+
+export function checkPrerequisites(what) {
+  for (const [name, path] of [['built site (bash scripts/build_wasm.sh)', join(site, 'index.html')],
+    ['native CLI (the native stage of scripts/test.sh)', cli], ['Chromium (apt-get install chromium)', chromePath]]) {
+    if (!existsSync(path)) throw new Error(`${what}: missing ${name}: ${path}`);
+  }
+}
+
+const CLI_FLAGS = {
+  weights: '--weights', kv_dtype: '--kv-dtype', context: '--context', batch: '--batch', runtime: '--runtime',
+  attn_impl: '--attn-impl', ubatch: '--ubatch', gpu_memory_utilization: '--gpu-memory-utilization',
+  max_num_batched_tokens: '--max-num-batched-tokens', max_num_seqs: '--max-num-seqs', optimizer: '--optimizer',
+  precision: '--precision-regime', checkpointing: '--checkpointing', lora_rank: '--lora-rank',
+  lora_targets: '--lora-targets', micro_batch: '--micro-batch', seq_len: '--seq-len', zero: '--zero', fsdp: '--fsdp',
+  tp: '--tp', pp: '--pp', dp: '--dp', offload: '--offload', dropout: '--dropout', lora_dropout: '--lora-dropout',
+  fsdp_shard_group: '--fsdp-shard-group', pp_microbatches: '--pp-microbatches', llamacpp_backend: '--llamacpp-backend',
+};
+
+/** The CLI's --json answer for the request the page sent to the core. */
+export function runCli(request) {
+  const args = ['--model', request.model, '--json'];
+  for (const [k, v] of Object.entries(request)) {
+    if (k === 'model') continue;
+    if (k === 'mode') args.push('--mode', v);
+    else if (k in CLI_FLAGS) args.push(CLI_FLAGS[k], String(v));
+    else if (k === 'flash_attention') args.push('--flash-attn', v ? 'on' : 'off');
+    else if (k === 'cuda_graphs') { if (!v) args.push('--enforce-eager'); }
+    else if (k === 'device_memory_bytes') args.push('--device-memory-gib', String(v / 2 ** 30));
+    else if (k === 'dora') { if (v) args.push('--dora'); }
+    else if (k === 'fused_loss') { if (v) args.push('--fused-loss'); }
+    else if (k === 'fp32_gradients') { if (v) args.push('--fp32-grads'); }
+    else if (k === 'sequence_parallel') { if (v) args.push('--sequence-parallel'); }
+    else throw new Error(`no CLI flag for request field '${k}'`);
+  }
+  return { args, out: JSON.parse(execFileSync(cli, args, { encoding: 'utf8' })) };
+}
