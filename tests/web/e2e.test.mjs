@@ -8,26 +8,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
 import { coreDefault } from '../../web/engine.js';
 import * as fmt from '../../web/format.js';
+import { checkPrerequisites, chromePath, cli, FLAGS, root, runCli, site } from './helpers.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const site = resolve(process.env.VRAM_SITE_DIR ?? join(root, 'build', 'site'));
-const cli = resolve(process.env.VRAM_CLI ?? join(root, 'build', 'native-release', 'cli', 'vramcalc'));
-const chromePath = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 const artifacts = join(root, 'test-artifacts');
-const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run'];
-
-for (const [what, path] of [['built site (bash scripts/build_wasm.sh)', join(site, 'index.html')],
-  ['native CLI (the native stage of scripts/test.sh)', cli], ['Chromium (apt-get install chromium)', chromePath]]) {
-  if (!existsSync(path)) throw new Error(`e2e: missing ${what}: ${path}`);
-}
+checkPrerequisites('e2e');
 
 let server;
 let browser;
@@ -60,35 +50,6 @@ async function open(t, { path = '/', width = 1280, colorScheme = 'light' } = {})
   await page.goto(origin + path);
   await page.waitForSelector('html[data-ready="true"]', { timeout: 30000 });
   return page;
-}
-
-const CLI_FLAGS = {
-  weights: '--weights', kv_dtype: '--kv-dtype', context: '--context', batch: '--batch', runtime: '--runtime',
-  attn_impl: '--attn-impl', ubatch: '--ubatch', gpu_memory_utilization: '--gpu-memory-utilization',
-  max_num_batched_tokens: '--max-num-batched-tokens', max_num_seqs: '--max-num-seqs', optimizer: '--optimizer',
-  precision: '--precision-regime', checkpointing: '--checkpointing', lora_rank: '--lora-rank',
-  lora_targets: '--lora-targets', micro_batch: '--micro-batch', seq_len: '--seq-len', zero: '--zero', fsdp: '--fsdp',
-  tp: '--tp', pp: '--pp', dp: '--dp', offload: '--offload', dropout: '--dropout', lora_dropout: '--lora-dropout',
-  fsdp_shard_group: '--fsdp-shard-group', pp_microbatches: '--pp-microbatches', llamacpp_backend: '--llamacpp-backend',
-};
-
-/** The CLI's answer for the request the page sent to the core. */
-function runCli(request) {
-  const args = ['--model', request.model, '--json'];
-  for (const [k, v] of Object.entries(request)) {
-    if (k === 'model') continue;
-    if (k === 'mode') args.push('--mode', v);
-    else if (k in CLI_FLAGS) args.push(CLI_FLAGS[k], String(v));
-    else if (k === 'flash_attention') args.push('--flash-attn', v ? 'on' : 'off');
-    else if (k === 'cuda_graphs') { if (!v) args.push('--enforce-eager'); }
-    else if (k === 'device_memory_bytes') args.push('--device-memory-gib', String(v / 2 ** 30));
-    else if (k === 'dora') { if (v) args.push('--dora'); }
-    else if (k === 'fused_loss') { if (v) args.push('--fused-loss'); }
-    else if (k === 'fp32_gradients') { if (v) args.push('--fp32-grads'); }
-    else if (k === 'sequence_parallel') { if (v) args.push('--sequence-parallel'); }
-    else throw new Error(`no CLI flag for request field '${k}'`);
-  }
-  return { args, out: JSON.parse(execFileSync(cli, args, { encoding: 'utf8' })) };
 }
 
 /** What the page shows: the total and each legend item, exact bytes and text. */

@@ -1,4 +1,4 @@
-// Shared by tests/web/pwa.test.mjs: paths, Chromium flags and the CLI's answer for a page request
+// Shared by the tests in tests/web/: paths, Chromium flags and the CLI's answer for a page request
 // (the same mapping as tests/web/e2e.test.mjs).
 
 import { execFileSync } from 'node:child_process';
@@ -30,11 +30,12 @@ const CLI_FLAGS = {
   fsdp_shard_group: '--fsdp-shard-group', pp_microbatches: '--pp-microbatches', llamacpp_backend: '--llamacpp-backend',
 };
 
-/** The CLI's --json answer for the request the page sent to the core. */
-export function runCli(request) {
-  const args = ['--model', request.model, '--json'];
+/** The CLI's --json answer for the request the page sent to the core. The model is the request's
+ * preset unless `modelArgs` names files (['--gguf', path], ['--safetensors', path], ...). */
+export function runCli(request, modelArgs = ['--model', request.model]) {
+  const args = [...modelArgs, '--json'];
   for (const [k, v] of Object.entries(request)) {
-    if (k === 'model') continue;
+    if (k === 'model' || (k === 'weights' && v === 'native')) continue;  // 'native': the files' own
     if (k === 'mode') args.push('--mode', v);
     else if (k in CLI_FLAGS) args.push(CLI_FLAGS[k], String(v));
     else if (k === 'flash_attention') args.push('--flash-attn', v ? 'on' : 'off');

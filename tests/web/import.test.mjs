@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
-import { checkPrerequisites, chromePath, cli, FLAGS, root, site } from './helpers.mjs';
+import { checkPrerequisites, chromePath, FLAGS, root, runCli, site } from './helpers.mjs';
 import { startHub, TOKEN } from './hub_server.mjs';
 
 checkPrerequisites('import');
@@ -92,25 +92,6 @@ async function status(page, pattern) {
   return page.textContent('#import-status');
 }
 
-const FIELD_FLAGS = { weights: '--weights', kv_dtype: '--kv-dtype', context: '--context', batch: '--batch',
-  runtime: '--runtime', ubatch: '--ubatch', llamacpp_backend: '--llamacpp-backend', mode: '--mode',
-  gpu_memory_utilization: '--gpu-memory-utilization', seq_len: '--seq-len', micro_batch: '--micro-batch',
-  lora_rank: '--lora-rank', lora_targets: '--lora-targets' };
-
-/** The CLI's answer for the page's current request, with the model given by `modelArgs`. */
-function cliFor(request, modelArgs) {
-  const args = [...modelArgs, '--json'];
-  for (const [k, v] of Object.entries(request)) {
-    if (k === 'model' || (k === 'weights' && v === 'native')) continue;
-    if (k in FIELD_FLAGS) args.push(FIELD_FLAGS[k], String(v));
-    else if (k === 'flash_attention') args.push('--flash-attn', v ? 'on' : 'off');
-    else if (k === 'device_memory_bytes') args.push('--device-memory-gib', String(v / 2 ** 30));
-    else if (k === 'cuda_graphs') { if (!v) args.push('--enforce-eager'); }
-    else throw new Error(`no CLI flag for '${k}'`);
-  }
-  return JSON.parse(execFileSync(cli, args, { encoding: 'utf8' }));
-}
-
 /** The page's result equals the CLI's for the same model files. */
 async function assertLikeCli(page, modelArgs) {
   const shown = await page.evaluate(() => ({
@@ -119,7 +100,7 @@ async function assertLikeCli(page, modelArgs) {
     error: document.getElementById('error-summary').textContent,
   }));
   assert.ok(shown.request, `a result (${shown.error})`);
-  const out = cliFor(shown.request, modelArgs);
+  const { out } = runCli(shown.request, modelArgs);
   assert.equal(shown.total, out.bytes.total, `total of ${modelArgs.join(' ')}`);
   assert.deepEqual(shown.items, out.items.map((i) => [i.key, i.bytes]));
   return { shown, out };
