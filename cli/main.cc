@@ -400,7 +400,6 @@ int main(int argc, char** argv) {
   }
 
   if (planner.uses_hardware()) {
-    if (request.is_training()) Fail("gpu: the hardware planner sizes inference; drop --mode " + request.mode);
     vramcli::PrepareRequest(planner, presets_dir, &request);
   }
 

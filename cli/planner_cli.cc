@@ -189,7 +189,8 @@ void ListGpus(const std::string& presets_dir, bool json) {
 void RunAction(const PlannerFlags& f, const std::string& presets_dir, const vram::Calculation& c) {
   const std::vector<vram::Device> devices = LoadDevices(presets_dir);
   vram::Result<std::string> out =
-      vram::PlannerActionJson(c.model, c.weights, c.request.inference, devices, ToRequest(f));
+      c.request.is_training() ? vram::TrainingPlannerActionJson(c.model, c.request.training, devices, ToRequest(f))
+                              : vram::PlannerActionJson(c.model, c.weights, c.request.inference, devices, ToRequest(f));
   if (!out.ok()) Fail(out.status().message());
   OrderedJson j = OrderedJson::parse(*out, nullptr, false);
   if (j.is_discarded()) Fail("internal: planner JSON did not parse");
@@ -199,9 +200,17 @@ void RunAction(const PlannerFlags& f, const std::string& presets_dir, const vram
   std::printf("%s\n", with_model.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace).c_str());
 }
 
+/// The --gpu keys of a calculation (training or inference).
+vram::Result<std::string> SummaryJson(const PlannerFlags& f, const std::vector<vram::Device>& devices,
+                                      const vram::Calculation& c) {
+  return c.request.is_training()
+             ? vram::TrainingHardwareSummaryJson(c.model, c.request.training, devices, ToRequest(f))
+             : vram::HardwareSummaryJson(c.model, c.weights, c.request.inference, devices, ToRequest(f));
+}
+
 std::string CalculationWithHardwareJson(const PlannerFlags& f, const std::string& presets_dir, const vram::Calculation& c) {
   const std::vector<vram::Device> devices = LoadDevices(presets_dir);
-  vram::Result<std::string> extra = vram::HardwareSummaryJson(c.model, c.weights, c.request.inference, devices, ToRequest(f));
+  vram::Result<std::string> extra = SummaryJson(f, devices, c);
   if (!extra.ok()) Fail(extra.status().message());
   OrderedJson j = OrderedJson::parse(vram::CalculationToJson(c), nullptr, false);
   const OrderedJson add = OrderedJson::parse(*extra, nullptr, false);
@@ -212,20 +221,25 @@ std::string CalculationWithHardwareJson(const PlannerFlags& f, const std::string
 
 void PrintHardwareText(const PlannerFlags& f, const std::string& presets_dir, const vram::Calculation& c) {
   const std::vector<vram::Device> devices = LoadDevices(presets_dir);
-  vram::Result<std::string> extra = vram::HardwareSummaryJson(c.model, c.weights, c.request.inference, devices, ToRequest(f));
+  vram::Result<std::string> extra = SummaryJson(f, devices, c);
   if (!extra.ok()) Fail(extra.status().message());
   const OrderedJson j = OrderedJson::parse(*extra, nullptr, false);
   if (j.is_discarded()) Fail("internal: JSON did not parse");
   const OrderedJson& h = j["hardware"];
   const double gib = 1024.0 * 1024.0 * 1024.0;
   const int64_t gpus = h["gpus"].get<int64_t>();
-  const std::string split = gpus > 1 ? ", " + h["fit"]["split"].get<std::string>() + " split" : "";
+  const bool training = c.request.is_training();
+  const std::string split = gpus <= 1 ? ""
+                            : training ? ", " + h["fit"]["layout"].get<std::string>()
+                                       : ", " + h["fit"]["split"].get<std::string>() + " split";
   std::printf("\non %lld x %s (%.2f GiB usable each%s): %s, %.2f GiB %s\n", static_cast<long long>(gpus),
               h["name"].get<std::string>().c_str(), static_cast<double>(h["fit"]["capacity_bytes"].get<uint64_t>()) / gib,
               split.c_str(), j["fits"].get<bool>() ? "fits" : "does NOT fit",
               std::abs(static_cast<double>(j["headroom_bytes"].get<int64_t>())) / gib,
               j["headroom_bytes"].get<int64_t>() >= 0 ? "to spare" : "short");
-  if (j["fits"].get<bool>()) {
+  if (training) {
+    if (!j["fits"].get<bool>()) std::printf("try `vramcalc advise` for what would make it fit\n");
+  } else if (j["fits"].get<bool>()) {
     std::printf("decode about %.1f tokens/s at the full context (%.1f with an empty cache), prefill about %.0f tokens/s\n",
                 j["decode_tokens_per_s"].get<double>(), h["throughput"]["decode_tokens_per_s_at_start"].get<double>(),
                 j["prefill_tokens_per_s"].get<double>());

@@ -113,6 +113,57 @@ TEST(PlannerCliTest, SubcommandsPrintJson) {
   EXPECT_GT(fit["throughput"]["communication_ms_per_token"].get<double>(), 0);
 }
 
+TEST(PlannerCliTest, TrainingModesFitAndAdvise) {
+  const ModelDescription m = test::PresetModel("llama-3.1-8b");
+  const std::vector<Device> devices =
+      ParseDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json")).value();
+  HardwareConfig hw;
+  hw.device = FindDevice(devices, "rtx-4090");
+  TrainingRequest lora;
+  lora.mode = TrainingMode::kLora;
+
+  // advise --mode lora: the core's advice, in its order, with its savings.
+  const Json adv = RunJson(" advise --model llama-3.1-8b --mode lora --gpu rtx-4090");
+  EXPECT_EQ(adv["model"], "llama-3.1-8b");
+  EXPECT_EQ(adv["action"], "advise");
+  EXPECT_EQ(adv["mode"], "lora");
+  EXPECT_EQ(adv["weights"], "bf16");
+  EXPECT_FALSE(adv["fits_now"].get<bool>());
+  const AdviceResult core = AdviseTraining(m, lora, hw).value();
+  ASSERT_EQ(adv["advice"].size(), core.advice.size());
+  ASSERT_FALSE(core.advice.empty());
+  for (size_t i = 0; i < core.advice.size(); ++i) {
+    EXPECT_EQ(adv["advice"][i]["kind"], AdviceKindName(core.advice[i].kind)) << i;
+    EXPECT_EQ(adv["advice"][i]["saves_bytes"].get<uint64_t>(), core.advice[i].saves_bytes) << i;
+    EXPECT_EQ(adv["advice"][i]["change"], core.advice[i].change) << i;
+  }
+  EXPECT_TRUE(adv["advice"][0]["fits"].get<bool>());
+  EXPECT_TRUE(adv["advice"][0]["apply"].is_object());
+
+  // --gpu with a training mode adds the fit to the training JSON; no speeds.
+  const Json plain = RunJson(" --model llama-3.1-8b --mode train --json");
+  const Json with = RunJson(" --model llama-3.1-8b --mode train --gpu rtx-4090 --json");
+  for (auto it = plain.begin(); it != plain.end(); ++it) EXPECT_EQ(with[it.key()], it.value()) << it.key();
+  EXPECT_FALSE(with["fits"].get<bool>());
+  EXPECT_EQ(with["headroom_bytes"].get<int64_t>(),
+            static_cast<int64_t>(hw.device->usable_memory_bytes()) - plain["bytes"]["total"].get<int64_t>());
+  EXPECT_TRUE(with["decode_tokens_per_s"].is_null());
+  EXPECT_EQ(with["hardware"]["fit"]["per_device"][0]["optimizer"].get<uint64_t>(), plain["bytes"]["optimizer"].get<uint64_t>());
+
+  int status = -1;
+  const std::string text = RunCli(" --model llama-3.1-8b --mode qlora --gpu rtx-4090", &status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(text.find("on 1 x NVIDIA GeForce RTX 4090 (24.00 GiB usable each): fits"), std::string::npos) << text;
+
+  const std::string err = RunCli(" --model llama-3.1-8b --mode lora --gpu rtx-4090 --gpus 2", &status, true);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  EXPECT_NE(err.find("gpus: the training layout dp 1 x tp 1 x pp 1 runs on 1 GPU; give --gpus 1"), std::string::npos)
+      << err;
+  const std::string off = RunCli(" offload --model llama-3.1-8b --mode lora --gpu rtx-4090", &status, true);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+  EXPECT_NE(off.find("action: 'offload' plans inference; with mode 'lora'"), std::string::npos) << off;
+}
+
 TEST(PlannerCliTest, ListGpus) {
   int status = -1;
   const Json list = Json::parse(RunCli(" --list-gpus --json", &status), nullptr, false);

@@ -411,14 +411,13 @@ function renderTotal(result, s, model) {
       ? `<span class="mark" aria-hidden="true">✓</span> ${fmt.esc(what)} fits${perGpu} on ${fmt.esc(d.name)} ` +
         `(${fmt.bytes(cap, s.unit)} usable) with ${fmt.bytes(cap - total, s.unit)} to spare.`
       : `<span class="mark" aria-hidden="true">✗</span> ${fmt.esc(what)} needs ${fmt.bytes(total, s.unit)}${perGpu}, more than ` +
-        `${fmt.esc(d.name)} holds (${fmt.bytes(cap, s.unit)} usable): try checkpointing, a smaller micro-batch, 8-bit ` +
-        'optimizer states, or sharding over more GPUs (ZeRO-3, FSDP).');
+        `${fmt.esc(d.name)} holds (${fmt.bytes(cap, s.unit)} usable): see <a href="#h-advice">what would make it fit</a>.`);
   } else if (n === 1) {
     setHtml(line, `<span class="mark" aria-hidden="true">✓</span> ${fmt.esc(what)} fits on one ${fmt.esc(d.name)} ` +
       `(${fmt.bytes(cap, s.unit)} usable) with ${fmt.bytes(cap - total, s.unit)} to spare.`);
   } else if (n) {
     setHtml(line, `<span class="mark" aria-hidden="true">✗</span> Too big for one ${fmt.esc(d.name)} ` +
-      `(${fmt.bytes(cap, s.unit)} usable): needs ${n} of them, or a smaller format or context.`);
+      `(${fmt.bytes(cap, s.unit)} usable): needs ${n} of them; see <a href="#h-advice">what would make it fit</a>.`);
   } else {
     setHtml(line, `<span class="mark" aria-hidden="true">✗</span> Does not fit on ${fmt.esc(d.name)} ` +
       `(${fmt.bytes(cap, s.unit)} usable).`);
@@ -641,6 +640,9 @@ function renderInvalid() {
   }
   fitKey = '';
   quickKey = '';
+  adviceKey = '';
+  recommendKey = '';
+  for (const id of ['h-advice', 'h-recommend']) $(id).parentElement.hidden = true;
   setText($('fit-summary'), '');
   setText($('quick-caption'), '');
 }
@@ -691,7 +693,8 @@ function update({ url = 'push', fromUrl = false, later = false } = {}) {
   renderChart(s, model);
   if (later) {
     // One task each: the fit table, the quick reference's weight plans model by model, its table.
-    const steps = [() => renderFit(result, s, model), ...quickRequests(s).map(([m, rs]) => () => engine.numbers(m.config, rs)),
+    const steps = [() => renderFit(result, s, model), () => renderAdvice(s, model), () => renderRecommend(s, model),
+      ...quickRequests(s).map(([m, rs]) => () => engine.numbers(m.config, rs)),
       () => renderQuick(s)];
     const next = () => {
       if (last?.result !== result) return;  // the user changed something: update() drew it all
@@ -701,6 +704,8 @@ function update({ url = 'push', fromUrl = false, later = false } = {}) {
     setTimeout(next);
   } else {
     renderFit(result, s, model);
+    renderAdvice(s, model);
+    renderRecommend(s, model);
     renderQuick(s);
   }
   commitUrl(url);
@@ -981,6 +986,111 @@ function startImport() {
 }
 
 
+
+// ---------------------------------------------------------------------------------------------
+// The hardware planner's answers: what would make it fit (advise) and the cheapest hardware
+// (recommend), both from the core (core/include/vram/planner.h).
+
+/** Page state keys of the request fields an advice's "apply" sets. */
+function stateKeyOf(field, s) {
+  if (field === 'weights') return s.mode === 'lora' ? 'lora_weights' : s.mode === 'qlora' ? 'qlora_weights' : 'weights';
+  if (field === 'attn_impl' && s.mode !== 'inference') return 'train_attn';
+  if (field === 'mode') return 'mode';
+  return field in DEFAULTS && !PAGE_ONLY.has(field) ? field : null;
+}
+
+/** The state an advice leads to, or null when the page cannot express it (offloading layers, more
+ * inference GPUs). */
+function appliedState(apply, s) {
+  if (!apply || Object.keys(apply).length === 0) return null;
+  const next = { ...s, mode: apply.mode ?? s.mode };
+  for (const [field, value] of Object.entries(apply)) {
+    if (field === 'mode') continue;
+    if (field === 'gpus' && next.mode !== 'inference') continue;  // the layout (dp x tp x pp) sets it
+    const key = stateKeyOf(field, next);
+    if (!key) return null;
+    next[key] = typeof DEFAULTS[key] === 'boolean' ? Boolean(value) : String(value);
+  }
+  return next;
+}
+
+let adviceKey = '';
+let adviceShown = [];
+function renderAdvice(s, model) {
+  const section = $('h-advice').parentElement;
+  const d = device(s.gpu);
+  const key = JSON.stringify([last?.request, s.gpu, s.unit, model.id]);
+  if (key === adviceKey) return;
+  adviceKey = key;
+  adviceShown = [];
+  let answer = null;
+  if (d && last) {
+    try {
+      answer = engine.plan(last.request, model.config, { action: 'advise', gpu: d.id, gpus: worldSizeFor(s), headroom: 0.1 });
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+      answer = { error };
+    }
+  }
+  const list = answer?.advice ?? [];
+  const tight = answer && !answer.error && list.length > 0;
+  if (section.hidden === tight) section.hidden = !tight;
+  if (!tight) {
+    setHtml($('advice-list'), '');
+    setText($('advice-caption'), '');
+    return;
+  }
+  const headroom = answer.current.headroom_bytes;
+  setText($('advice-caption'), answer.fits_now
+    ? `It fits on ${d.name}, but with ${fmt.bytes(Math.max(0, headroom), s.unit)} to spare, less than the 10% a runtime's growth and other programs need. Ranked by least loss first:`
+    : `It needs ${fmt.bytes(-headroom, s.unit)} more than ${d.name} holds. Changes that would make it fit, ranked by least loss first:`);
+  const items = list.slice(0, 8);
+  adviceShown = items.map((a) => appliedState(a.apply, s));
+  setHtml($('advice-list'), items.map((a, i) => {
+    const fits = a.fits ? `<span class="fits">✓ fits, ${fmt.bytes(Math.max(0, a.headroom_bytes), s.unit)} to spare</span>`
+      : '<span class="nofit">✗ not enough alone</span>';
+    const apply = adviceShown[i] ? ` <button type="button" class="btn" data-advice="${i}">Apply</button>` : '';
+    return `<li data-kind="${fmt.esc(a.kind)}" data-saves="${a.saves_bytes}"><span class="advice-head"><span class="advice-change">${fmt.esc(a.change)}</span>` +
+      `<span>saves ${fmt.bytes(a.saves_bytes, s.unit)}</span>${fits}${apply}</span>` +
+      `<span class="advice-cost">${fmt.esc(sentence(a.cost))}</span></li>`;
+  }).join(''));
+}
+
+/** GPUs of the current layout: the training layout's world size, one for inference. */
+function worldSizeFor(s) {
+  return s.mode === 'inference' ? 1 : worldSize(s);
+}
+
+let recommendKey = '';
+function renderRecommend(s, model) {
+  const section = $('h-recommend').parentElement;
+  const key = JSON.stringify([last?.request, s.unit, model.id]);
+  if (key === recommendKey) return;
+  recommendKey = key;
+  let answer = null;
+  if (last && s.mode === 'inference') {
+    try {
+      answer = engine.plan(last.request, model.config, { action: 'recommend', headroom: 0.1, limit: 5 });
+    } catch (error) {
+      if (!(error instanceof EngineError)) throw error;
+    }
+  }
+  if (section.hidden === Boolean(answer)) section.hidden = !answer;
+  if (!answer) {
+    setHtml($('recommend'), '');
+    return;
+  }
+  setText($('recommend-caption'), `Devices with a known price that hold this workload with at least 10% of their memory to spare, ` +
+    `from ${answer.devices_considered} in the database; tokens/s from the memory-bandwidth roofline at the full context.`);
+  const column = (title, list, empty) => `<div><h3>${title}</h3>` + (list.length ? `<ol>${list.map((r) =>
+    `<li data-gpu="${fmt.esc(r.gpu)}" data-gpus="${r.gpus}"><strong>${r.gpus > 1 ? `${r.gpus} × ` : ''}${fmt.esc(r.name)}</strong> · ` +
+    `${fmt.usd(r.price_usd)} · ${r.decode_tokens_per_s === null ? '—' : `${fmt.sig3(r.decode_tokens_per_s)} tokens/s`}` +
+    `<span class="why">${fmt.esc(sentence(r.reason))}</span></li>`).join('')}</ol>` : `<p class="hint">${empty}</p>`) + '</div>';
+  setHtml($('recommend'), column('One device', answer.single_device, 'No single device with a price holds it.') +
+    column('Several devices', answer.multi_device, 'No multi-device option within 8 devices.') +
+    column('Most tokens/s per dollar', answer.best_value, 'No priced option fits.'));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Embedding: the iframe mode (?embed=1) and the Embed dialog's snippets
 
@@ -1106,6 +1216,13 @@ async function start() {
   writeControls(state);
   await new Promise((resolve) => setTimeout(resolve));  // let the page paint before the first result
   for (const id of ['h-chart', 'h-fit', 'h-quick']) $(id).parentElement.hidden = false;
+  $('advice-list').addEventListener('click', (e) => {
+    const next = adviceShown[Number(e.target.closest('[data-advice]')?.dataset.advice)];
+    if (!next) return;
+    state = next;
+    writeControls(state);
+    update({ fromUrl: true });
+  });
   document.querySelector('.actions').hidden = false;
   chartWidth = $('chart').clientWidth || 600;
   update({ fromUrl: true, url: 'none', later: true });

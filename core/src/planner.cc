@@ -3,6 +3,7 @@
 // holds and how fast the result runs.
 
 #include "numeric.h"
+#include "planner_internal.h"
 #include "vram/planner.h"
 
 #include <algorithm>
@@ -28,11 +29,7 @@ int64_t CeilDivI(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 std::string GiBText(int64_t bytes) { return internal::GiB(static_cast<double>(bytes)); }
 
-std::string Fixed(double v, int digits) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
+using internal::Fixed;
 
 SplitMode ResolveSplit(SplitMode split, Runtime runtime) {
   if (split != SplitMode::kAuto) return split;
@@ -660,24 +657,7 @@ Result<ThroughputEstimate> ThroughputPlaced(const Placement& pl, const ModelDesc
 
 // --- Solvers ----------------------------------------------------------------------------------
 
-/// Largest v in [1, cap] with fits(v); 0 if fits(1) is false. `fits` must be monotone.
-template <typename Fits>
-Result<int64_t> LargestFitting(int64_t cap, Fits fits) {
-  Result<bool> one = fits(1);
-  if (!one.ok()) return one.status();
-  if (!*one) return int64_t{0};
-  Result<bool> top = fits(cap);
-  if (!top.ok()) return top.status();
-  if (*top) return cap;
-  int64_t lo = 1, hi = cap;  // fits(lo), !fits(hi)
-  while (hi - lo > 1) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    Result<bool> ok = fits(mid);
-    if (!ok.ok()) return ok.status();
-    (*ok ? lo : hi) = mid;
-  }
-  return lo;
-}
+using internal::LargestFitting;
 
 Status CheckInputs(const ModelDescription& m, const WeightPlan& p, const InferenceRequest& r, const HardwareConfig& hw) {
   VRAM_RETURN_IF_ERROR(ValidateHardware(hw));
@@ -690,6 +670,12 @@ Status CheckInputs(const ModelDescription& m, const WeightPlan& p, const Inferen
 }
 
 }  // namespace
+
+uint64_t internal::MatmulParamsPerToken(const ModelDescription& model) { return MatmulParams(model); }
+
+double internal::AttentionFlopsPerToken(const ModelDescription& model, int64_t position) {
+  return AttentionFlops(model, position);
+}
 
 const char* SplitModeName(SplitMode mode) {
   switch (mode) {
@@ -1196,8 +1182,71 @@ const char* AdviceKindName(AdviceKind kind) {
     case AdviceKind::kGradientCheckpointing: return "gradient_checkpointing";
     case AdviceKind::kLora: return "lora";
     case AdviceKind::kQlora: return "qlora";
+    case AdviceKind::kSmallerMicroBatch: return "smaller_micro_batch";
+    case AdviceKind::kOptimizer8bit: return "optimizer_8bit";
+    case AdviceKind::kShardStates: return "shard_states";
+    case AdviceKind::kOffloadOptimizer: return "offload_optimizer";
+    case AdviceKind::kFusedLoss: return "fused_loss";
+    case AdviceKind::kShorterSequence: return "shorter_sequence";
   }
   return "unknown";
+}
+
+FieldChange FieldChange::String(std::string field, std::string value) {
+  FieldChange c;
+  c.field = std::move(field);
+  c.type = Type::kString;
+  c.string_value = std::move(value);
+  return c;
+}
+
+FieldChange FieldChange::Integer(std::string field, int64_t value) {
+  FieldChange c;
+  c.field = std::move(field);
+  c.type = Type::kInteger;
+  c.integer_value = value;
+  return c;
+}
+
+FieldChange FieldChange::Boolean(std::string field, bool value) {
+  FieldChange c;
+  c.field = std::move(field);
+  c.type = Type::kBoolean;
+  c.boolean_value = value;
+  return c;
+}
+
+void ScoreAdvice(const HardwareConfig& hardware, Advice* a) {
+  // Each term is a fraction of something given up: quality (percent / 100), speed (only
+  // slowdowns count), the asked context, batch or sequence length, and money (extra cost over
+  // the cost of the hardware as it is; 1 when that is unknown).
+  const double quality = a->quality_loss_percent / 100.0;
+  const double speed = std::max(0.0, -a->speed_change);
+  const double capability = a->capability_loss;
+  double money = 0;
+  if (a->extra_cost_usd > 0) {
+    const std::optional<double> unit = hardware.device != nullptr ? hardware.device->price_usd() : std::nullopt;
+    money = unit.has_value() && *unit > 0 ? a->extra_cost_usd / (*unit * std::max(1, hardware.count)) : 1.0;
+  }
+  a->loss = quality + speed + capability + money;
+  const std::pair<double, const char*> terms[] = {
+      {quality, "quality"}, {speed, "speed"}, {capability, "capability"}, {money, "hardware"}};
+  a->loss_class = "none";
+  double largest = 0;
+  for (const auto& [value, name] : terms) {
+    if (value > largest) {
+      largest = value;
+      a->loss_class = name;
+    }
+  }
+}
+
+void RankAdvice(std::vector<Advice>* advice) {
+  std::stable_sort(advice->begin(), advice->end(), [](const Advice& a, const Advice& b) {
+    if (a.fits != b.fits) return a.fits;
+    if (a.loss != b.loss) return a.loss < b.loss;
+    return a.saves_bytes > b.saves_bytes;
+  });
 }
 
 namespace {
@@ -1227,9 +1276,7 @@ double KvQualityLossPercent(KvDType d) {
 }
 
 void AddRanked(const AdviceContext& c, Advice a, std::vector<Advice>* out) {
-  a.loss = a.quality_loss_percent / 100.0 + std::max(0.0, -a.speed_change) + a.capability_loss;
-  const std::optional<double> unit = c.hardware.device->price_usd();
-  if (a.extra_cost_usd > 0) a.loss += unit.has_value() && *unit > 0 ? a.extra_cost_usd / (*unit * c.hardware.count) : 1.0;
+  ScoreAdvice(c.hardware, &a);
   out->push_back(std::move(a));
 }
 
@@ -1241,12 +1288,15 @@ double SpeedOf(const ModelDescription& m, const WeightPlan& p, const InferenceRe
 void AdviseFlashAttention(const AdviceContext& c, std::vector<Advice>* out) {
   InferenceRequest r = c.request;
   std::string change;
+  FieldChange field;
   if (r.runtime == Runtime::kLlamaCpp && !r.flash_attention) {
     r.flash_attention = true;
     change = "--flash-attn on";
+    field = FieldChange::Boolean("flash_attention", true);
   } else if (r.runtime == Runtime::kTransformers && r.attention_impl == AttentionImpl::kEager) {
     r.attention_impl = AttentionImpl::kSdpa;
     change = "--attn-impl sdpa";
+    field = FieldChange::String("attn_impl", "sdpa");
   } else {
     return;
   }
@@ -1255,6 +1305,7 @@ void AdviseFlashAttention(const AdviceContext& c, std::vector<Advice>* out) {
   Advice a;
   a.kind = AdviceKind::kFlashAttention;
   a.change = change;
+  a.apply = {field};
   a.saves_bytes = Saves(c.current, MaxLoad(*f));
   a.fits = f->fits;
   a.headroom_bytes = f->headroom_bytes;
@@ -1279,15 +1330,18 @@ void AdviseKvCache(const AdviceContext& c, std::vector<Advice>* out) {
     InferenceRequest r = c.request;
     r.kv_dtype = d;
     std::string change = std::string("--kv-dtype ") + KvDTypeName(d);
+    std::vector<FieldChange> apply = {FieldChange::String("kv_dtype", KvDTypeName(d))};
     if (r.runtime == Runtime::kLlamaCpp && !r.flash_attention) {
       r.flash_attention = true;  // llama.cpp quantizes V only with flash attention
       change += " --flash-attn on";
+      apply.push_back(FieldChange::Boolean("flash_attention", true));
     }
     Result<FitResult> f = Fit(*c.model, *c.weights, r, c.hardware);
     if (!f.ok()) continue;
     Advice a;
     a.kind = AdviceKind::kKvCacheDtype;
     a.change = change;
+    a.apply = apply;
     a.saves_bytes = Saves(c.current, MaxLoad(*f));
     a.fits = f->fits;
     a.headroom_bytes = f->headroom_bytes;
@@ -1316,6 +1370,7 @@ void AdviseWeights(const AdviceContext& c, std::vector<Advice>* out) {
     Advice a;
     a.kind = AdviceKind::kWeightFormat;
     a.change = "--weights " + id;
+    a.apply = {FieldChange::String("weights", id)};
     a.saves_bytes = Saves(c.current, MaxLoad(*fit));
     a.fits = fit->fits;
     a.headroom_bytes = fit->headroom_bytes;
@@ -1349,6 +1404,7 @@ void AdviseLimits(const AdviceContext& c, std::vector<Advice>* out) {
     Advice a;
     a.kind = AdviceKind::kShorterContext;
     a.change = "--context " + std::to_string(ctx->max_value);
+    a.apply = {FieldChange::Integer("context", ctx->max_value)};
     a.saves_bytes = Saves(c.current, MaxLoad(ctx->fit_at_max));
     a.fits = true;
     a.headroom_bytes = ctx->fit_at_max.headroom_bytes;
@@ -1363,6 +1419,7 @@ void AdviseLimits(const AdviceContext& c, std::vector<Advice>* out) {
       Advice a;
       a.kind = AdviceKind::kSmallerBatch;
       a.change = "--batch " + std::to_string(b->max_value);
+      a.apply = {FieldChange::Integer("batch", b->max_value)};
       a.saves_bytes = Saves(c.current, MaxLoad(b->fit_at_max));
       a.fits = true;
       a.headroom_bytes = b->fit_at_max.headroom_bytes;
@@ -1420,6 +1477,7 @@ void AdviseDevices(const AdviceContext& c, std::vector<Advice>* out) {
     Advice a;
     a.kind = AdviceKind::kMoreDevices;
     a.change = "--gpus " + std::to_string(n);
+    a.apply = {FieldChange::Integer("gpus", n)};
     a.saves_bytes = Saves(c.current, MaxLoad(*f));
     a.fits = true;
     a.headroom_bytes = f->headroom_bytes;
@@ -1460,11 +1518,7 @@ Result<AdviceResult> Advise(const ModelDescription& model, const WeightPlan& wei
   for (const AdviceGenerator& g : extra_generators) {
     if (g) g(c, &out.advice);
   }
-  std::stable_sort(out.advice.begin(), out.advice.end(), [](const Advice& a, const Advice& b) {
-    if (a.fits != b.fits) return a.fits;
-    if (a.loss != b.loss) return a.loss < b.loss;
-    return a.saves_bytes > b.saves_bytes;
-  });
+  RankAdvice(&out.advice);
   return out;
 }
 

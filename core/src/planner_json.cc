@@ -2,6 +2,7 @@
 // speeds rounded to 0.01 tokens/s.
 
 #include <cmath>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,11 @@ OrderedJson FitJson(const FitResult& f) {
   j["fits"] = f.fits;
   j["headroom_bytes"] = f.headroom_bytes;
   j["devices"] = f.devices;
-  j["split"] = SplitModeName(f.split);
+  if (f.training) {
+    j["layout"] = f.layout;
+  } else {
+    j["split"] = SplitModeName(f.split);
+  }
   j["capacity_bytes"] = f.capacity_bytes;
   j["required_headroom_bytes"] = f.required_headroom_bytes;
   j["single_device_bytes"] = f.single_device_bytes;
@@ -41,6 +46,15 @@ OrderedJson FitJson(const FitResult& f) {
   for (const DeviceLoad& l : f.per_device) {
     OrderedJson d;
     d["weights"] = l.weights_bytes;
+    if (f.training) {  // a training step: no KV cache, no layer split
+      d["gradients"] = l.gradients_bytes;
+      d["optimizer"] = l.optimizer_bytes;
+      d["activations"] = l.activations_bytes;
+      d["overhead"] = l.overhead_bytes;
+      d["total"] = l.total_bytes;
+      per.push_back(std::move(d));
+      continue;
+    }
     d["kv_cache"] = l.kv_cache_bytes;
     d["activations"] = l.activations_bytes;
     d["overhead"] = l.overhead_bytes;
@@ -106,6 +120,43 @@ OrderedJson RecommendationsJson(const std::vector<Recommendation>& list) {
     out.push_back(std::move(j));
   }
   return out;
+}
+
+OrderedJson FieldChangesJson(const std::vector<FieldChange>& changes) {
+  OrderedJson j = OrderedJson::object();
+  for (const FieldChange& c : changes) {
+    switch (c.type) {
+      case FieldChange::Type::kString: j[c.field] = c.string_value; break;
+      case FieldChange::Type::kInteger: j[c.field] = c.integer_value; break;
+      case FieldChange::Type::kBoolean: j[c.field] = c.boolean_value; break;
+    }
+  }
+  return j;
+}
+
+/// The "fits_now", "current" and "advice" keys of the advise action.
+void AdviceJson(const AdviceResult& a, OrderedJson* j) {
+  (*j)["fits_now"] = a.current.fits;
+  (*j)["current"] = FitJson(a.current);
+  OrderedJson list = OrderedJson::array();
+  for (const Advice& x : a.advice) {
+    OrderedJson aj;
+    aj["kind"] = AdviceKindName(x.kind);
+    aj["change"] = x.change;
+    aj["apply"] = FieldChangesJson(x.apply);
+    aj["saves_bytes"] = x.saves_bytes;
+    aj["fits"] = x.fits;
+    aj["headroom_bytes"] = x.headroom_bytes;
+    aj["quality_loss_percent"] = Round(x.quality_loss_percent, 0.001);
+    aj["speed_change"] = Round(x.speed_change, 0.001);
+    aj["capability_loss"] = Round(x.capability_loss, 0.001);
+    aj["extra_cost_usd"] = Round(x.extra_cost_usd, 0.01);
+    aj["loss"] = Round(x.loss, 0.0001);
+    aj["loss_class"] = x.loss_class;
+    aj["cost"] = x.cost;
+    list.push_back(std::move(aj));
+  }
+  (*j)["advice"] = std::move(list);
 }
 
 OrderedJson CostJson(const CostEstimate& c) {
@@ -244,25 +295,7 @@ Result<std::string> PlannerActionJson(const ModelDescription& model, const Weigh
   } else if (planner.action == "advise") {
     Result<AdviceResult> a = Advise(model, weights, request, hw);
     if (!a.ok()) return a.status();
-    j["fits_now"] = a->current.fits;
-    j["current"] = FitJson(a->current);
-    OrderedJson list = OrderedJson::array();
-    for (const Advice& x : a->advice) {
-      OrderedJson aj;
-      aj["kind"] = AdviceKindName(x.kind);
-      aj["change"] = x.change;
-      aj["saves_bytes"] = x.saves_bytes;
-      aj["fits"] = x.fits;
-      aj["headroom_bytes"] = x.headroom_bytes;
-      aj["quality_loss_percent"] = Round(x.quality_loss_percent, 0.001);
-      aj["speed_change"] = Round(x.speed_change, 0.001);
-      aj["capability_loss"] = Round(x.capability_loss, 0.001);
-      aj["extra_cost_usd"] = Round(x.extra_cost_usd, 0.01);
-      aj["loss"] = Round(x.loss, 0.0001);
-      aj["cost"] = x.cost;
-      list.push_back(std::move(aj));
-    }
-    j["advice"] = std::move(list);
+    AdviceJson(*a, &j);
   } else if (planner.action == "cost") {
     Result<CostEstimate> c = EstimateCost(*hw.device, hw.count, planner.cost);
     if (!c.ok()) return c.status();
@@ -297,6 +330,130 @@ Result<std::string> HardwareSummaryJson(const ModelDescription& model, const Wei
     Result<OffloadPlan> o = PlanLayerOffload(model, weights, request, hw);
     if (o.ok()) h["offload"] = OffloadJson(*o);
   }
+  j["hardware"] = std::move(h);
+  return Dump(j);
+}
+
+namespace {
+
+/// The training workload as the planner answers echo it.
+void TrainingEcho(const std::string& action, const TrainingRequest& t, OrderedJson* j) {
+  (*j)["action"] = action;
+  (*j)["mode"] = TrainingModeName(t.mode);
+  std::string weights = t.base_weights;
+  if (t.mode == TrainingMode::kFull) {
+    weights = PrecisionRegimeName(t.precision);
+  } else if (weights.empty() || weights == "native") {
+    weights = t.mode == TrainingMode::kQlora ? "nf4-dq" : "bf16";
+  }
+  (*j)["weights"] = weights;
+  (*j)["optimizer"] = OptimizerName(t.optimizer);
+  (*j)["precision"] = PrecisionRegimeName(t.precision);
+  (*j)["checkpointing"] = CheckpointingName(t.checkpointing);
+  (*j)["micro_batch"] = t.micro_batch;
+  (*j)["seq_len"] = t.seq_len;
+  (*j)["dp"] = t.dp;
+  (*j)["tp"] = t.tp;
+  (*j)["pp"] = t.pp;
+  (*j)["zero"] = t.zero_stage;
+  (*j)["fsdp"] = FsdpStrategyName(t.fsdp);
+  (*j)["offload"] = OffloadName(t.offload);
+}
+
+/// The hardware of a training layout: the planner's device with count = dp x tp x pp.
+Result<HardwareConfig> TrainingHardwareOf(const ModelDescription& model, const TrainingRequest& request,
+                                          const std::vector<Device>& devices, const PlannerRequest& planner) {
+  Result<HardwareConfig> hw = HardwareOf(devices, planner);
+  if (!hw.ok()) return hw.status();
+  // FitTraining resolves the layout's GPU count (and checks --gpus against it).
+  Result<FitResult> f = FitTraining(model, request, *hw);
+  if (!f.ok()) return f.status();
+  HardwareConfig out = *hw;
+  out.count = f->devices;
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> TrainingPlannerActionJson(const ModelDescription& model, const TrainingRequest& request,
+                                              const std::vector<Device>& devices, const PlannerRequest& planner) {
+  static const char* const kActions[] = {"fit", "max-batch", "max-context", "advise", "cost"};
+  bool known = false;
+  for (const char* a : kActions) known = known || planner.action == a;
+  if (!known) {
+    return Status(ErrorCode::kUnsupported,
+                  "action: '" + planner.action.substr(0, 40) + "' plans inference; with mode '" +
+                      TrainingModeName(request.mode) + "' use one of fit, max-batch (micro-batch), max-context "
+                      "(sequence length), advise, cost");
+  }
+  OrderedJson j;
+  TrainingEcho(planner.action, request, &j);
+  Result<HardwareConfig> hwr = TrainingHardwareOf(model, request, devices, planner);
+  if (!hwr.ok()) return hwr.status();
+  const HardwareConfig& hw = *hwr;
+  j["hardware"] = HardwareEcho(hw);
+  if (planner.action == "fit") {
+    Result<FitResult> f = FitTraining(model, request, hw);
+    if (!f.ok()) return f.status();
+    j["fit"] = FitJson(*f);
+    j["throughput"] = nullptr;  // a training step is not timed
+    // The fewest GPUs that fit with more data-parallel replicas of the same layout.
+    OrderedJson smallest = nullptr;
+    if (hw.device->can_pool() || hw.count == 1) {
+      for (int64_t dp = 1; dp * request.tp * request.pp <= 64; ++dp) {
+        TrainingRequest r = request;
+        r.dp = dp;
+        HardwareConfig one = hw;
+        one.count = 1;
+        Result<FitResult> g = FitTraining(model, r, one);
+        if (g.ok() && g->fits) {
+          smallest = g->devices;
+          break;
+        }
+        if (!hw.device->can_pool()) break;
+      }
+    }
+    j["smallest_device_count"] = std::move(smallest);
+  } else if (planner.action == "max-context" || planner.action == "max-batch") {
+    const bool seq = planner.action == "max-context";
+    Result<LimitSolution> s = seq ? MaxSeqLen(model, request, hw) : MaxMicroBatch(model, request, hw);
+    if (!s.ok()) return s.status();
+    std::optional<bool> one_more;
+    if (!s->limited_by_cap && s->max_value >= 1) {
+      TrainingRequest r = request;
+      (seq ? r.seq_len : r.micro_batch) = s->max_value + 1;
+      Result<FitResult> f = FitTraining(model, r, hw);
+      if (!f.ok()) return f.status();
+      one_more = f->fits;
+    }
+    j["result"] = LimitJson(seq ? "max_seq_len" : "max_micro_batch", *s, one_more);
+  } else if (planner.action == "advise") {
+    Result<AdviceResult> a = AdviseTraining(model, request, hw);
+    if (!a.ok()) return a.status();
+    AdviceJson(*a, &j);
+  } else {
+    Result<CostEstimate> c = EstimateCost(*hw.device, hw.count, planner.cost);
+    if (!c.ok()) return c.status();
+    j["cost"] = CostJson(*c);
+  }
+  return Dump(j);
+}
+
+Result<std::string> TrainingHardwareSummaryJson(const ModelDescription& model, const TrainingRequest& request,
+                                                const std::vector<Device>& devices, const PlannerRequest& planner) {
+  Result<HardwareConfig> hwr = TrainingHardwareOf(model, request, devices, planner);
+  if (!hwr.ok()) return hwr.status();
+  const HardwareConfig& hw = *hwr;
+  Result<FitResult> f = FitTraining(model, request, hw);
+  if (!f.ok()) return f.status();
+  OrderedJson j;
+  j["fits"] = f->fits;
+  j["headroom_bytes"] = f->headroom_bytes;
+  j["decode_tokens_per_s"] = nullptr;  // a training step is not timed
+  j["prefill_tokens_per_s"] = nullptr;
+  OrderedJson h = HardwareEcho(hw);
+  h["fit"] = FitJson(*f);
+  h["throughput"] = nullptr;
   j["hardware"] = std::move(h);
   return Dump(j);
 }
@@ -366,11 +523,8 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
     return error(Status(ErrorCode::kInvalidArgument,
                         "request: field 'config' is not used with a model read from files (it has its own)"));
   }
-  if (request->is_training()) {
-    return error(Status(ErrorCode::kUnsupported, "mode: the hardware planner sizes inference; use mode 'inference'"));
-  }
   const std::vector<Device>* devices = &device_list;
-  if (p.action != "recommend") {
+  if (p.action != "recommend" && !request->is_training()) {
     const Device* d = FindDevice(*devices, p.gpu);
     if (d == nullptr) {
       return error(Status(ErrorCode::kNotFound, "gpu: unknown device '" + p.gpu.substr(0, 60) + "'"));
@@ -388,15 +542,19 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
     c = Calculate(*model, *request);
   }
   if (!c.ok()) return error(c.status());
+  const bool training = c->request.is_training();
   if (p.action == "summary") {
-    Result<std::string> extra = HardwareSummaryJson(c->model, c->weights, c->request.inference, *devices, p);
+    Result<std::string> extra =
+        training ? TrainingHardwareSummaryJson(c->model, c->request.training, *devices, p)
+                 : HardwareSummaryJson(c->model, c->weights, c->request.inference, *devices, p);
     if (!extra.ok()) return error(extra.status());
     OrderedJson j = OrderedJson::parse(CalculationToJson(*c), nullptr, false);
     const OrderedJson add = OrderedJson::parse(*extra, nullptr, false);
     for (auto it = add.begin(); it != add.end(); ++it) j[it.key()] = it.value();
     return Dump(j);
   }
-  Result<std::string> out = PlannerActionJson(c->model, c->weights, c->request.inference, *devices, p);
+  Result<std::string> out = training ? TrainingPlannerActionJson(c->model, c->request.training, *devices, p)
+                                     : PlannerActionJson(c->model, c->weights, c->request.inference, *devices, p);
   if (!out.ok()) return error(out.status());
   return *out;
 }

@@ -163,4 +163,77 @@ constexpr double kElectricityUsdPerKwh = 0.1688;
 /// Hours in an average month (8766 / 12, rounded).
 constexpr double kHoursPerMonth = 730.0;
 
+// --- Training changes (planner_training.cc: what each piece of advice costs) ----------------
+//
+// Speed is tokens per second of the whole job, from one published pair of runs that differ in
+// that change only; quality is the relative drop of a published task score. They rank the
+// advice; the planner does not time a training step.
+
+/// Full activation checkpointing: 9174 -> 7210 tokens/s (-21.4%); chunked cross-entropy (the
+/// fused loss): 8998 -> 9174 tokens/s (+2.0%). Llama 3.2 3B full fine-tuning on one A100, batch
+/// 2 x 4096 packed tokens, compiled; rows "+ Chunked Cross Entropy" and "+ Activation
+/// Checkpointing" of the "Optimization flags" table. Source:
+/// https://github.com/pytorch/torchtune/blob/1814feb17a9038e1a8053ce93111bd26774a8db6/README.md
+/// It agrees with the FLOP count: recomputation adds one forward pass (Chen et al. 2016,
+/// arXiv:1604.06174), a third more compute when backward costs twice the forward (Kaplan et al.
+/// 2020, arXiv:2001.08361, section 2.1), i.e. 25% fewer tokens/s.
+constexpr double kFullCheckpointingSpeedChange = 7210.0 / 9174.0 - 1.0;
+constexpr double kFusedLossSpeedChange = 9174.0 / 8998.0 - 1.0;
+
+/// bitsandbytes 8-bit AdamW against fused 32-bit AdamW, Llama-2-7B full BF16 fine-tuning on
+/// Alpaca, one A100: 3000 vs 3200 tokens/s, truthfulqa_mc2 42.75 vs 42.61 (no quality loss; the
+/// 8-bit optimizer paper, Dettmers et al. 2022, arXiv:2110.02861, reports 32-bit parity).
+/// Source: https://github.com/pytorch/ao/blob/072500abcfbdec15a429eb53160c63fb92534b85/torchao/optim/README.md
+constexpr double kAdamW8bitSpeedChange = 3000.0 / 3200.0 - 1.0;
+constexpr double kTruthfulQaAdamW8bit = 42.75;
+constexpr double kTruthfulQaAdamW = 42.61;
+
+/// LoRA against full fine-tuning (the torchtune table above, row "LoRA" after "+ 8-bit AdamW"):
+/// 6960 -> 8210 tokens/s, +18.0%: no weight gradients for the frozen base. (Hu et al. 2021,
+/// arXiv:2106.09685, section 4.2: 25% faster on GPT-3 175B.)
+constexpr double kLoraSpeedChange = 8210.0 / 6960.0 - 1.0;
+
+/// QLoRA (bitsandbytes 4-bit base) against 16-bit LoRA, HF Trainer + PEFT, Mistral-7B, r 16 on
+/// q,k,v,o, micro-batch 4 x 4096 tokens, one A100-80GB: 2903.78 vs 3324.155 tokens/s (-12.6%),
+/// rows baseline-peft-bnb and standard-peft. Source:
+/// https://github.com/foundation-model-stack/fms-acceleration/blob/876e2ed6fc4e966785e3f4315f5ee3cdf8e3d097/scripts/benchmarks/refs/a100_80gb.csv
+constexpr double kQloraSpeedChange = 2903.78 / 3324.155 - 1.0;
+
+/// Quality of LoRA and QLoRA against full fine-tuning: QLoRA paper (Dettmers et al. 2023,
+/// arXiv:2305.14314), Table 3, Super-NaturalInstructions RougeL of T5 80M, 250M, 780M, 3B and
+/// 11B: full BF16 fine-tuning 40.1, 42.1, 48.0, 54.3, 62.0; LoRA BF16 40.5, 42.6, 47.1, 55.4,
+/// 60.7; QLoRA NF4 + DQ 40.4, 42.7, 47.7, 55.3, 60.9. Means below. (Adapters on every linear
+/// layer; Table 4 has QLoRA NF4 + DQ at 53.1 against 53.0 for 16-bit LoRA on MMLU.)
+constexpr double kSniRougeLFullFinetune = (40.1 + 42.1 + 48.0 + 54.3 + 62.0) / 5;
+constexpr double kSniRougeLLora = (40.5 + 42.6 + 47.1 + 55.4 + 60.7) / 5;
+constexpr double kSniRougeLQlora = (40.4 + 42.7 + 47.7 + 55.3 + 60.9) / 5;
+constexpr double kMmluLora = 53.0;   ///< Table 4 mean, BFloat16 (16-bit LoRA).
+constexpr double kMmluQlora = 53.1;  ///< Table 4 mean, NFloat4 + DQ.
+
+/// ZeRO-3 / FSDP full_shard: Mistral-7B full fine-tuning (HF Trainer, gradient checkpointing),
+/// micro-batch 4 x 4096 tokens per GPU on A100-80GB: 3008.934 tokens/s per GPU over 2 GPUs
+/// sharded against 3062.694 on one (-1.8%). Same fms-acceleration CSV as kQloraSpeedChange.
+/// ZeRO-2 keeps data parallelism's communication volume (Rajbhandari et al. 2020,
+/// arXiv:1910.02054, section 7); taken as free.
+constexpr double kFullShardSpeedChange = 3008.934 / 3062.694 - 1.0;
+
+/// Optimizer CPU offload (DeepSpeed ZeRO-Offload): 3.13 s per step against 1.27 s without, ViT
+/// giant (1.1B), full BF16, activation checkpointing, batch 32, RTX 4070 Ti SUPER, Ryzen 5600,
+/// DDR4 ("DeepSpeed is untuned"); torchao's own offload took 1.52 s. Source: the torchao README
+/// of kAdamW8bitSpeedChange, "Optimizer CPU offload".
+constexpr double kOptimizerOffloadStepSeconds = 3.13;
+constexpr double kNoOffloadStepSeconds = 1.27;
+constexpr double kOptimizerOffloadSpeedChange = kNoOffloadStepSeconds / kOptimizerOffloadStepSeconds - 1.0;
+
+/// Smaller micro-batches use the GPU less well. Tokens/s of a micro-batch of T tokens is taken
+/// as proportional to T / (T + T0): a fixed cost per micro-batch worth T0 tokens. T0 comes from
+/// Mistral-7B full fine-tuning on one A100-80GB at 4096 tokens per sequence (the fms-acceleration
+/// CSV above): micro-batch 4 at 3062.694 tokens/s, 8 at 3143.118, so
+/// T0 = 8 x 4096 x (1 - r) / (2r - 1) with r = 3062.694 / 3143.118: about 884 tokens. (lit-gpt's
+/// LoRA table, short Alpaca samples, shows the same kind of loss: micro-batch 2 -> 1 costs
+/// Llama-2-7B 47% of its samples/s; tutorials/resource-tables.md.)
+constexpr double kMicroBatchSpeedRatio = 3062.694 / 3143.118;
+constexpr double kMicroBatchOverheadTokens =
+    8.0 * 4096.0 * (1.0 - kMicroBatchSpeedRatio) / (2.0 * kMicroBatchSpeedRatio - 1.0);
+
 }  // namespace vram::world

@@ -389,3 +389,49 @@ test('screenshots at 1280 and 390 px, light and dark (test-artifacts/)', async (
     }
   }
 });
+
+test('planner views: "what would make it fit" and the cheapest hardware are the CLI\'s, and Apply applies', async (t) => {
+  const page = await open(t, { path: '/?model=llama-3.1-70b&context=32768' });
+  await page.waitForSelector('#advice-list li');
+  const request = await page.evaluate(() => globalThis.vramcalc.last.request);
+  const planner = (action, extra) => {
+    const { args } = runCli(request);
+    return JSON.parse(execFileSync(cli, [action, ...args, '--gpu', 'rtx-4090', '--headroom', '0.1', ...extra], { encoding: 'utf8' }));
+  };
+  const advise = planner('advise', []);
+  const shownAdvice = await page.evaluate(() => [...document.querySelectorAll('#advice-list li')]
+    .map((li) => [li.dataset.kind, Number(li.dataset.saves), li.querySelector('.advice-change').textContent]));
+  assert.deepEqual(shownAdvice, advise.advice.slice(0, 8).map((a) => [a.kind, a.saves_bytes, a.change]));
+  assert.match(await page.textContent('#advice-caption'), /needs 27\.5 GB more than NVIDIA GeForce RTX 4090/);
+  // Apply the quantized KV cache: the page's request gains kv_dtype and its total is the CLI's.
+  const i = advise.advice.findIndex((a) => a.apply?.kv_dtype === 'q8_0');
+  assert.ok(i >= 0 && i < 8);
+  await page.click(`#advice-list [data-advice="${i}"]`);
+  await page.waitForFunction(() => globalThis.vramcalc.last.request.kv_dtype === 'q8_0');
+  await assertMatchesCli(page, { kv_dtype: 'q8_0', context: 32768, model: 'llama-3.1-70b' });
+  // Cheapest hardware: the planner's recommendation for the same request.
+  const { args } = runCli(await page.evaluate(() => globalThis.vramcalc.last.request));
+  const recommend = JSON.parse(execFileSync(cli, ['recommend', ...args, '--headroom', '0.1', '--limit', '5'], { encoding: 'utf8' }));
+  const columns = await page.evaluate(() => [...document.querySelectorAll('#recommend ol')]
+    .map((ol) => [...ol.children].map((li) => [li.dataset.gpu, Number(li.dataset.gpus)])));
+  assert.deepEqual(columns, [recommend.single_device, recommend.multi_device, recommend.best_value]
+    .filter((l) => l.length).map((l) => l.map((r) => [r.gpu, r.gpus])));
+  assert.ok(columns[0].length > 0, 'at least one single device holds Llama-3.1-70B at q4_k_m with a q8_0 cache');
+});
+
+test('training advice: full fine-tuning that does not fit lists the core\'s changes; Apply QLoRA switches the mode', async (t) => {
+  const page = await open(t, { path: '/?model=llama-3.1-8b&mode=train' });
+  await page.waitForSelector('#advice-list li');
+  const { args } = runCli(await page.evaluate(() => globalThis.vramcalc.last.request));
+  const advise = JSON.parse(execFileSync(cli, ['advise', ...args, '--gpu', 'rtx-4090', '--headroom', '0.1'], { encoding: 'utf8' }));
+  assert.equal(advise.fits_now, false);
+  const shown = await page.evaluate(() => [...document.querySelectorAll('#advice-list li')]
+    .map((li) => [li.dataset.kind, Number(li.dataset.saves)]));
+  assert.deepEqual(shown, advise.advice.slice(0, 8).map((a) => [a.kind, a.saves_bytes]));
+  const i = advise.advice.findIndex((a) => a.kind === 'qlora');
+  await page.click(`#advice-list [data-advice="${i}"]`);
+  await page.waitForFunction(() => globalThis.vramcalc.last.request.mode === 'qlora');
+  assert.equal(await page.getAttribute('#tab-qlora', 'aria-selected'), 'true');
+  await assertMatchesCli(page, { mode: 'qlora', weights: 'nf4-dq', lora_rank: 16, lora_targets: 'q,k,v,o,gate,up,down' });
+  assert.match(await page.textContent('#fit-line'), /fits on NVIDIA GeForce RTX 4090/);
+});
