@@ -32,6 +32,8 @@ export function startServer(directory = root, listenPort = port, { connectSrc = 
         'Content-Type': types[extname(path)] ?? 'application/octet-stream',
         'Content-Security-Policy': csp,
         'X-Content-Type-Options': 'nosniff',
+        // Public static files, as static hosts serve them: the widget may be used from other sites.
+        'Access-Control-Allow-Origin': '*',
         'Cache-Control': 'no-cache',
         Vary: 'Accept-Encoding',
       };

@@ -103,3 +103,25 @@ test('Embed dialog: the pasted widget and iframe snippets show the app\'s number
   const posted = await frame.evaluate(() => Math.ceil(document.documentElement.getBoundingClientRect().height));
   await host.waitForFunction((h) => Number(document.querySelector('iframe').height) === h, posted);
 });
+
+test('the widget from another origin, under exactly the CSP its docs give, shows the CLI\'s total', async (t) => {
+  const { createServer } = await import('node:http');
+  const csp = `default-src 'none'; script-src ${origin} 'wasm-unsafe-eval'; connect-src ${origin}; base-uri 'none'`;
+  const host = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp });
+    res.end(`<!doctype html><title>another site</title><p>A post on another host.</p>
+<script type="module" src="${origin}/vram-widget.js"></script>
+<vram-calculator model="mistral-small-24b" weights="q6_k" context="24576" gpu="rtx-5090"></vram-calculator>`);
+  });
+  await new Promise((ok) => host.listen(0, '127.0.0.1', ok));
+  t.after(() => host.close());
+  const page = await newPage(t);
+  const violations = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) violations.push(m.text()); });
+  await page.goto(`http://127.0.0.1:${host.address().port}/`);
+  await page.waitForFunction(() => document.querySelector('vram-calculator')?.shadowRoot?.querySelector('[data-bytes]')?.dataset.bytes);
+  const total = await page.evaluate(() => Number(document.querySelector('vram-calculator').shadowRoot.querySelector('[data-bytes]').dataset.bytes));
+  const { out } = runCli({ model: 'mistral-small-24b', mode: 'inference', weights: 'q6_k', context: 24576, runtime: 'llamacpp' });
+  assert.equal(total, out.bytes.total);
+  assert.deepEqual(violations, []);
+});

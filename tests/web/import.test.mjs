@@ -198,6 +198,14 @@ test('the paste box reports bad JSON and a bad config where they were given', as
   await page.click('#import-paste-go');
   await status(page, /^Loaded/);
   await assertLikeCli(page, ['--hf-config', join(tinyRepo, 'config.json')]);
+  // A config.json too long for a link is used, and the page says the link cannot carry it.
+  const long = JSON.stringify({ ...JSON.parse(config), _name_or_path: 'x'.repeat(6000) });
+  await page.fill('#import-paste', long);
+  await page.click('#import-paste-go');
+  await status(page, /^Loaded/);
+  assert.match(await page.textContent('#model-info'), /too long for a link, so links show the default model/);
+  await page.waitForFunction(() => !location.search.includes('config='));
+  await assertLikeCli(page, ['--hf-config', join(tinyRepo, 'config.json')]);
 });
 
 test('Hugging Face: nothing is fetched until Load; then config.json and Range reads of the headers', async (t) => {
