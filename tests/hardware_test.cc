@@ -18,17 +18,7 @@ using Json = nlohmann::json;
 
 std::string HardwareText() { return test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"); }
 
-const std::vector<Device>& Devices() {
-  static const std::vector<Device> devices = [] {
-    Result<std::vector<Device>> parsed = ParseDevices(HardwareText());
-    if (!parsed.ok()) {
-      ADD_FAILURE() << parsed.status().message();
-      return std::vector<Device>{};
-    }
-    return std::move(parsed).value();
-  }();
-  return devices;
-}
+const std::vector<Device>& Devices() { return test::PresetDevices(); }
 
 TEST(HardwareTest, ShippedDatabaseParses) {
   ASSERT_EQ(Devices().size(), 87u);  // the issue asks for at least 60

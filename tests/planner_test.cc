@@ -15,25 +15,9 @@
 namespace vram {
 namespace {
 
-const std::vector<Device>& Devices() {
-  static const std::vector<Device> devices = [] {
-    Result<std::vector<Device>> parsed =
-        ParseDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"));
-    if (!parsed.ok()) {
-      ADD_FAILURE() << parsed.status().message();
-      return std::vector<Device>{};
-    }
-    return std::move(parsed).value();
-  }();
-  return devices;
-}
+const std::vector<Device>& Devices() { return test::PresetDevices(); }
 
-const Device& Dev(const std::string& id) {
-  const Device* d = FindDevice(Devices(), id);
-  EXPECT_NE(d, nullptr) << id;
-  static const Device kEmpty;
-  return d != nullptr ? *d : kEmpty;
-}
+const Device& Dev(const std::string& id) { return test::PresetDevice(id); }
 
 HardwareConfig Hw(const std::string& id, int count = 1, SplitMode split = SplitMode::kAuto) {
   HardwareConfig hw;

@@ -26,6 +26,25 @@ std::string Shell(const std::string& command, int* status) {
   return out;
 }
 
+const std::vector<Device>& PresetDevices() {
+  static const std::vector<Device> devices = [] {
+    Result<std::vector<Device>> parsed = ParseDevices(ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"));
+    if (!parsed.ok()) {
+      ADD_FAILURE() << parsed.status().message();
+      return std::vector<Device>{};
+    }
+    return std::move(parsed).value();
+  }();
+  return devices;
+}
+
+const Device& PresetDevice(const std::string& id) {
+  const Device* d = FindDevice(PresetDevices(), id);
+  EXPECT_NE(d, nullptr) << id;
+  static const Device kEmpty;
+  return d != nullptr ? *d : kEmpty;
+}
+
 const std::vector<ModelPreset>& Presets() {
   static const std::vector<ModelPreset> presets = [] {
     Result<std::vector<ModelPreset>> parsed =

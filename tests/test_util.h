@@ -13,6 +13,12 @@ const std::vector<ModelPreset>& Presets();
 /// The model of a preset id; fails the test (and returns an empty model) when it cannot build.
 ModelDescription PresetModel(const std::string& id);
 
+/// The devices shipped in presets/hardware.json (parsed once).
+const std::vector<Device>& PresetDevices();
+
+/// The device of an id; fails the test (and returns an empty device) when there is none.
+const Device& PresetDevice(const std::string& id);
+
 /// Reads a whole file; empty when missing.
 std::string ReadText(const std::string& path);
 

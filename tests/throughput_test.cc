@@ -36,13 +36,7 @@ struct Measurement {
   bool fits = false;
 };
 
-const std::vector<Device>& Devices() {
-  static const std::vector<Device> devices = [] {
-    Result<std::vector<Device>> d = ParseDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"));
-    return d.ok() ? std::move(d).value() : std::vector<Device>{};
-  }();
-  return devices;
-}
+const std::vector<Device>& Devices() { return test::PresetDevices(); }
 
 std::vector<Measurement> Evaluate() {
   const Json root =

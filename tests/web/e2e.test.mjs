@@ -5,41 +5,28 @@
 // Run: node --test tests/web/   (needs build/site and build/native-release/cli/vramcalc)
 // Env: VRAM_SITE_DIR, VRAM_CLI, CHROME_PATH override the defaults. Screenshots go to test-artifacts/.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
 import { coreDefault } from '../../web/engine.js';
 import * as fmt from '../../web/format.js';
-import { checkPrerequisites, chromePath, cli, FLAGS, root, runCli, site } from './helpers.mjs';
+import { checkPrerequisites, cli, root, runCli, siteAndBrowser } from './helpers.mjs';
 
 const artifacts = join(root, 'test-artifacts');
 checkPrerequisites('e2e');
 
-let server;
-let browser;
-let origin;
-before(async () => {
-  server = await startServer(site, 0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: chromePath, args: FLAGS });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = siteAndBrowser();
 
 /** A fresh page with the checks every test shares: no request leaves the origin, no errors. */
 async function open(t, { path = '/', width = 1280, colorScheme = 'light' } = {}) {
-  const context = await browser.newContext({ viewport: { width, height: 900 }, colorScheme });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const context = await env.browser.newContext({ viewport: { width, height: 900 }, colorScheme });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   const page = await context.newPage();
   const problems = [];
   page.on('request', (r) => {
-    if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('data:')) problems.push(`request off the origin: ${r.url()}`);
+    if (!r.url().startsWith(`${env.origin}/`) && !r.url().startsWith('data:')) problems.push(`request off the origin: ${r.url()}`);
   });
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -47,7 +34,7 @@ async function open(t, { path = '/', width = 1280, colorScheme = 'light' } = {})
     await context.close();
     assert.deepEqual(problems, [], 'the page stayed on its origin and logged no error');
   });
-  await page.goto(origin + path);
+  await page.goto(env.origin + path);
   await page.waitForSelector('html[data-ready="true"]', { timeout: 30000 });
   return page;
 }
@@ -227,7 +214,7 @@ test('the URL holds the state: a link reproduces the result, back and forward st
   assert.match(url, /context=65536/);
   const before = await shown(page);
 
-  const copy = await open(t, { path: url.slice(origin.length) });
+  const copy = await open(t, { path: url.slice(env.origin.length) });
   const after = await shown(copy);
   assert.equal(after.totalBytes, before.totalBytes);
   assert.equal(after.totalText, before.totalText);

@@ -4,29 +4,16 @@
 //
 // Run: node --test tests/web/embed.test.mjs  (needs build/site and the native CLI)
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
-import { startServer } from '../../scripts/serve.mjs';
-import { checkPrerequisites, chromePath, FLAGS, runCli, site } from './helpers.mjs';
+import { checkPrerequisites, runCli, site, siteAndBrowser } from './helpers.mjs';
 
 checkPrerequisites('embed');
-let server;
-let browser;
-let origin;
-before(async () => {
-  server = await startServer(site, 0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: chromePath, args: FLAGS });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = siteAndBrowser();
 
 async function newPage(t, width = 1100) {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
-  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+  const context = await env.browser.newContext({ viewport: { width, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.origin });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -40,7 +27,7 @@ async function newPage(t, width = 1100) {
 
 test('iframe mode: compact, the CLI\'s numbers, and the host sizes it from the posted height', async (t) => {
   const page = await newPage(t);
-  await page.goto(`${origin}/examples/blog-post.html`);
+  await page.goto(`${env.origin}/examples/blog-post.html`);
   const frameEl = page.locator('iframe').first();
   const frame = await (await frameEl.elementHandle()).contentFrame();
   await frame.waitForSelector('html[data-ready="true"]', { timeout: 30000 });
@@ -73,16 +60,16 @@ test('iframe mode: compact, the CLI\'s numbers, and the host sizes it from the p
 
 test('Embed dialog: the pasted widget and iframe snippets show the app\'s numbers', async (t) => {
   const page = await newPage(t);
-  await page.goto(`${origin}/?model=qwen2.5-14b&weights=q5_k_m&context=16384&gpu=rtx-4090`);
+  await page.goto(`${env.origin}/?model=qwen2.5-14b&weights=q5_k_m&context=16384&gpu=rtx-4090`);
   await page.waitForSelector('html[data-ready="true"]', { timeout: 30000 });
   const appTotal = await page.evaluate(() => Number(document.getElementById('total').dataset.bytes));
   await page.click('#embed-open');
   assert.ok(await page.isVisible('#embed-dialog'));
   const widget = await page.inputValue('#embed-widget');
   const iframe = await page.inputValue('#embed-iframe');
-  assert.equal(widget, `<script type="module" src="${origin}/vram-widget.js"></script>\n` +
+  assert.equal(widget, `<script type="module" src="${env.origin}/vram-widget.js"></script>\n` +
     '<vram-calculator model="qwen2.5-14b" runtime="llamacpp" weights="q5_k_m" context="16384" gpu="rtx-4090"></vram-calculator>');
-  assert.ok(iframe.startsWith(`<iframe src="${origin}/?model=qwen2.5-14b&amp;weights=q5_k_m&amp;context=16384&amp;embed=1&amp;runtime=llamacpp"`), iframe);
+  assert.ok(iframe.startsWith(`<iframe src="${env.origin}/?model=qwen2.5-14b&amp;weights=q5_k_m&amp;context=16384&amp;embed=1&amp;runtime=llamacpp"`), iframe);
   await page.click('#embed-copy-widget');
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), widget);
   await page.keyboard.press('Escape');
@@ -90,10 +77,10 @@ test('Embed dialog: the pasted widget and iframe snippets show the app\'s number
 
   // A host page made of the two snippets (served by the test, as a blog would).
   const host = await newPage(t);
-  await host.route(`${origin}/host.html`, (route) => route.fulfill({
+  await host.route(`${env.origin}/host.html`, (route) => route.fulfill({
     contentType: 'text/html', body: `<!doctype html><title>host</title><h1>My post</h1>${widget}\n${iframe}`,
   }));
-  await host.goto(`${origin}/host.html`);
+  await host.goto(`${env.origin}/host.html`);
   await host.waitForFunction(() => document.querySelector('vram-calculator')?.shadowRoot?.querySelector('[data-bytes]')?.dataset.bytes);
   const widgetTotal = await host.evaluate(() => Number(document.querySelector('vram-calculator').shadowRoot.querySelector('[data-bytes]').dataset.bytes));
   assert.equal(widgetTotal, appTotal, 'the widget shows the app\'s total');
@@ -106,11 +93,11 @@ test('Embed dialog: the pasted widget and iframe snippets show the app\'s number
 
 test('the widget from another origin, under exactly the CSP its docs give, shows the CLI\'s total', async (t) => {
   const { createServer } = await import('node:http');
-  const csp = `default-src 'none'; script-src ${origin} 'wasm-unsafe-eval'; connect-src ${origin}; base-uri 'none'`;
+  const csp = `default-src 'none'; script-src ${env.origin} 'wasm-unsafe-eval'; connect-src ${env.origin}; base-uri 'none'`;
   const host = createServer((req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': csp });
     res.end(`<!doctype html><title>another site</title><p>A post on another host.</p>
-<script type="module" src="${origin}/vram-widget.js"></script>
+<script type="module" src="${env.origin}/vram-widget.js"></script>
 <vram-calculator model="mistral-small-24b" weights="q6_k" context="24576" gpu="rtx-5090"></vram-calculator>`);
   });
   await new Promise((ok) => host.listen(0, '127.0.0.1', ok));

@@ -1,10 +1,13 @@
 // Shared by the tests in tests/web/: paths, Chromium flags and the CLI's answer for a page request
 // (the same mapping as tests/web/e2e.test.mjs).
 
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startServer } from '../../scripts/serve.mjs';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const site = resolve(process.env.VRAM_SITE_DIR ?? join(root, 'build', 'site'));
@@ -48,4 +51,23 @@ export function runCli(request, modelArgs = ['--model', request.model]) {
     else throw new Error(`no CLI flag for request field '${k}'`);
   }
   return { args, out: JSON.parse(execFileSync(cli, args, { encoding: 'utf8' })) };
+}
+
+/**
+ * For a test file: serves `dir` on 127.0.0.1 (scripts/serve.mjs, with its CSP; `serverOptions`
+ * as startServer's) and launches Chromium once, before its tests; both stop after them. The
+ * returned object's `origin`, `browser` and `server` are set when the tests run.
+ */
+export function siteAndBrowser(dir = site, serverOptions = {}) {
+  const env = { origin: '', browser: null, server: null };
+  before(async () => {
+    env.server = await startServer(dir, 0, typeof serverOptions === 'function' ? serverOptions() : serverOptions);
+    env.origin = `http://127.0.0.1:${env.server.address().port}`;
+    env.browser = await chromium.launch({ executablePath: chromePath, args: FLAGS });
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.close();
+  });
+  return env;
 }

@@ -5,14 +5,13 @@
 // Run: node --test tests/web/   (needs build/site and build/native-release/cli/vramcalc)
 // Env: VRAM_SITE_DIR, VRAM_CLI, CHROME_PATH override the defaults.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CSP, startServer } from '../../scripts/serve.mjs';
+import { CSP } from '../../scripts/serve.mjs';
 import * as fmt from '../../web/format.js';
-import { checkPrerequisites, chromePath, FLAGS, root, runCli, site } from './helpers.mjs';
+import { checkPrerequisites, root, runCli, site, siteAndBrowser } from './helpers.mjs';
 
 const DEMO = '/examples/blog-post.html';
 checkPrerequisites('widget');
@@ -22,18 +21,7 @@ if (!existsSync(join(site, 'examples', 'blog-post.html'))) {
 const devices = new Map(JSON.parse(readFileSync(join(root, 'presets', 'hardware.json'), 'utf8')).devices
   .map((d) => [d.id, d]));
 
-let server;
-let browser;
-let origin;
-before(async () => {
-  server = await startServer(site, 0);
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({ executablePath: chromePath, args: FLAGS });
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const env = siteAndBrowser();
 
 /** The CLI's total for inference (or a training mode when `mode` is given). */
 function cliTotal({ model, weights, context, runtime = 'llamacpp', mode, seqLen }) {
@@ -47,7 +35,7 @@ function cliTotal({ model, weights, context, runtime = 'llamacpp', mode, seqLen 
  * or warning, no page error, no CSP violation (in any frame). `requests` counts the main frame's.
  */
 async function open(t, { colorScheme = 'light', checks = true, block = null } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, colorScheme });
+  const context = await env.browser.newContext({ viewport: { width: 1000, height: 900 }, colorScheme });
   await context.addInitScript(() => {
     globalThis.cspViolations = [];
     document.addEventListener('securitypolicyviolation', (e) => {
@@ -59,8 +47,8 @@ async function open(t, { colorScheme = 'light', checks = true, block = null } = 
   const problems = [];
   const requests = [];
   page.on('request', (r) => {
-    if (r.frame() === page.mainFrame()) requests.push(r.url().replace(origin, ''));
-    if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith('data:')) problems.push(`request off the origin: ${r.url()}`);
+    if (r.frame() === page.mainFrame()) requests.push(r.url().replace(env.origin, ''));
+    if (!r.url().startsWith(`${env.origin}/`) && !r.url().startsWith('data:')) problems.push(`request off the origin: ${r.url()}`);
   });
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -71,7 +59,7 @@ async function open(t, { colorScheme = 'light', checks = true, block = null } = 
     assert.deepEqual(violations, [], 'no CSP violation');
     assert.deepEqual(problems, [], 'the page stayed on its origin and logged no error');
   });
-  const response = await page.goto(origin + DEMO);
+  const response = await page.goto(env.origin + DEMO);
   return { page, requests, response };
 }
 
