@@ -105,6 +105,20 @@ console.log(`Time to first result, cold load from 127.0.0.1: median ${median(loa
     }, [name, value]);
     times.push({ name, ...t });
   }
+  // The planner views (what would make it fit, cheapest hardware) are drawn in the next task.
+  const planner = [];
+  for (const context of ['4096', '16384', '65536', '8192', '32768', '131072', '2048', '12000', '24576', '49152']) {
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    planner.push(await page.evaluate((value) => new Promise((done) => {
+      const t0 = performance.now();
+      const el = document.querySelector('[name="context"]');
+      el.value = value;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      const drawn = () => document.getElementById('recommend').dataset.for === JSON.stringify(globalThis.vramcalc.last.request);
+      const poll = () => (drawn() ? done(performance.now() - t0) : setTimeout(poll, 0));
+      poll();
+    }), context));
+  }
   const ms = times.map((t) => t.ms);
   const bad = times.filter((t) => !t.ok).length;
   const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -112,6 +126,7 @@ console.log(`Time to first result, cold load from 127.0.0.1: median ${median(loa
   console.log(`100 changes: median ${median(ms).toFixed(2)} ms, p95 ${pct(ms, 95).toFixed(2)} ms, max ${Math.max(...ms).toFixed(2)} ms wall clock` +
     `${bad ? ` (${bad} of them an error result)` : ''}`);
   console.log(`  (machine load average while measuring: ${load}; the wall clock includes waiting for a core)`);
+  console.log(`  input -> planner views drawn too (advice, cheapest hardware; next task), 10 context changes: median ${median(planner).toFixed(2)} ms`);
   const by = {};
   for (const t of times) (by[t.name] ??= []).push(t.ms);
   console.log(`  per kind (median wall ms): ${Object.entries(by).map(([k, v]) => `${k} ${median(v).toFixed(2)}`).join(', ')}\n`);

@@ -704,9 +704,15 @@ function update({ url = 'push', fromUrl = false, later = false } = {}) {
     setTimeout(next);
   } else {
     renderFit(result, s, model);
-    renderAdvice(s, model);
-    renderRecommend(s, model);
     renderQuick(s);
+    // The planner views cost a few ms (recommend fits 87 devices): drawn in the next task, once
+    // for a burst of changes, so typing stays quick.
+    clearTimeout(plannerTimer);
+    plannerTimer = setTimeout(() => {
+      if (last?.result !== result) return;
+      renderAdvice(s, model);
+      renderRecommend(s, model);
+    });
   }
   commitUrl(url);
   document.documentElement.dataset.state = 'ok';
@@ -1062,11 +1068,13 @@ function worldSizeFor(s) {
 }
 
 let recommendKey = '';
+let plannerTimer = 0;
 function renderRecommend(s, model) {
   const section = $('h-recommend').parentElement;
   const key = JSON.stringify([last?.request, s.unit, model.id]);
   if (key === recommendKey) return;
   recommendKey = key;
+  $('recommend').dataset.for = JSON.stringify(last?.request ?? null);  // for tests and the benchmark
   let answer = null;
   if (last && s.mode === 'inference') {
     try {

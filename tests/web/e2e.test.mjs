@@ -396,7 +396,9 @@ test('planner views: "what would make it fit" and the cheapest hardware are the 
   await page.click(`#advice-list [data-advice="${i}"]`);
   await page.waitForFunction(() => globalThis.vramcalc.last.request.kv_dtype === 'q8_0');
   await assertMatchesCli(page, { kv_dtype: 'q8_0', context: 32768, model: 'llama-3.1-70b' });
-  // Cheapest hardware: the planner's recommendation for the same request.
+  // Cheapest hardware: the planner's recommendation for the same request (drawn a task later).
+  await page.waitForFunction(() => document.getElementById('recommend').dataset.for ===
+    JSON.stringify(globalThis.vramcalc.last.request));
   const { args } = runCli(await page.evaluate(() => globalThis.vramcalc.last.request));
   const recommend = JSON.parse(execFileSync(cli, ['recommend', ...args, '--headroom', '0.1', '--limit', '5'], { encoding: 'utf8' }));
   const columns = await page.evaluate(() => [...document.querySelectorAll('#recommend ol')]
