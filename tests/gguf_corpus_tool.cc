@@ -200,7 +200,8 @@ std::string PresetConfig(const std::string& presets_path, const std::string& id)
   const nlohmann::json presets = nlohmann::json::parse(ReadText(presets_path), nullptr, false);
   if (presets.is_object() && presets.contains("models") && presets["models"].is_array()) {
     for (const nlohmann::json& m : presets["models"]) {
-      if (m.is_object() && m.value("id", "") == id && m.contains("config")) return m["config"].dump();
+      if (m.is_object() && m.value("id", "") == id && m.contains("config"))
+        return m["config"].dump();
     }
   }
   std::fprintf(stderr, "no preset %s in %s\n", id.c_str(), presets_path.c_str());
@@ -218,7 +219,8 @@ vram::ModelDescription PresetModel(const std::string& presets_path, const std::s
 
 vram::WeightPlan GgufPlan(const vram::ModelDescription& m, const std::string& format_id) {
   vram::Result<vram::WeightFormat> f = vram::ParseWeightFormat(format_id);
-  vram::Result<vram::WeightPlan> plan = f.ok() ? vram::PlanWeights(m, *f) : vram::Result<vram::WeightPlan>(f.status());
+  vram::Result<vram::WeightPlan> plan =
+      f.ok() ? vram::PlanWeights(m, *f) : vram::Result<vram::WeightPlan>(f.status());
   if (!plan.ok()) {
     std::fprintf(stderr, "%s: %s\n", format_id.c_str(), plan.status().message().c_str());
     std::exit(1);
@@ -236,7 +238,8 @@ void Write(const fs::path& path, const GgufWriter& w) {
 int Import(const fs::path& dir, const std::string& presets) {
   fs::create_directories(dir / "hub");
   const vram::ModelDescription small = PresetModel(presets, "llama-3.2-1b");
-  Write(dir / "llama-3.2-1b-q4_k_m.gguf", vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
+  Write(dir / "llama-3.2-1b-q4_k_m.gguf",
+        vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
   const vram::ModelDescription qwen = PresetModel(presets, "qwen2.5-0.5b");
   const std::vector<GgufWriter> parts = vram::test::SplitGguf(qwen, GgufPlan(qwen, "q8_0"), 2);
   Write(dir / "qwen2.5-0.5b-q8_0-00001-of-00002.gguf", parts[0]);
@@ -248,7 +251,8 @@ int Import(const fs::path& dir, const std::string& presets) {
   const fs::path repo = dir / "hub" / "acme" / "tiny-llama";
   fs::create_directories(repo);
   WriteText(repo / "config.json", PresetConfig(presets, "llama-3.2-1b"));
-  const vram::test::SafetensorsWriter full = vram::test::HfCheckpoint(small, vram::test::Storage::kDense);
+  const vram::test::SafetensorsWriter full =
+      vram::test::HfCheckpoint(small, vram::test::Storage::kDense);
   vram::Result<vram::SafetensorsParse> parsed = vram::ParseSafetensorsHeader(full.Header());
   if (!parsed.ok() || !parsed->complete) return 1;
   vram::test::SafetensorsWriter a, b;
@@ -259,14 +263,18 @@ int Import(const fs::path& dir, const std::string& presets) {
     const vram::SafetensorsTensor& t = parsed->header.tensors[i];
     const bool first = i < n / 2;
     (first ? a : b).Add(t.name, t.dtype, t.shape);
-    index["weight_map"][t.name] = first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+    index["weight_map"][t.name] =
+        first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
   }
-  if (!a.Write(repo / "model-00001-of-00002.safetensors") || !b.Write(repo / "model-00002-of-00002.safetensors")) return 1;
+  if (!a.Write(repo / "model-00001-of-00002.safetensors") ||
+      !b.Write(repo / "model-00002-of-00002.safetensors"))
+    return 1;
   WriteText(repo / "model.safetensors.index.json", index.dump(2));
   // A GGUF-only repository (no config.json), as GGUF publishers lay them out.
   const fs::path gguf_repo = dir / "hub" / "acme" / "tiny-llama-GGUF";
   fs::create_directories(gguf_repo);
-  Write(gguf_repo / "llama-3.2-1b-q4_k_m.gguf", vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
+  Write(gguf_repo / "llama-3.2-1b-q4_k_m.gguf",
+        vram::test::ModelToGguf(small, GgufPlan(small, "q4_k_m")));
   std::printf("import fixtures in %s\n", dir.c_str());
   return 0;
 }
@@ -275,6 +283,7 @@ int main(int argc, char** argv) {
   if (argc == 4 && std::string(argv[1]) == "import") return Import(argv[2], argv[3]);
   if (argc == 3 && std::string(argv[1]) == "differential") return Differential(argv[2]);
   if (argc == 3 && std::string(argv[1]) == "seeds") return Seeds(argv[2]);
-  std::fprintf(stderr, "usage: vram_corpus_tool (differential|seeds) <dir> | import <dir> <models.json>\n");
+  std::fprintf(stderr,
+               "usage: vram_corpus_tool (differential|seeds) <dir> | import <dir> <models.json>\n");
   return 2;
 }

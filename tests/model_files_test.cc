@@ -46,7 +46,8 @@ TEST(FileModelTest, GgufGivesTheFilesBytesAndASummary) {
   EXPECT_EQ(s["weights_bytes"], plan.total_bytes);
   EXPECT_EQ(s["max_context"], m.max_context_tokens);
   ASSERT_FALSE(s["warnings"].empty());
-  EXPECT_NE(s["warnings"][0].get<std::string>().find("only the header was read"), std::string::npos);
+  EXPECT_NE(s["warnings"][0].get<std::string>().find("only the header was read"),
+            std::string::npos);
 }
 
 TEST(FileModelTest, SplitGgufNeedsEveryPart) {
@@ -81,7 +82,8 @@ TEST(FileModelTest, CalculateJsonWithAFileModelEqualsCalculateStored) {
   const WeightPlan plan = test::Plan(m, "q5_k_m");
   Result<FileModel> f = FileModelFromGguf({Header(test::ModelToGguf(m, plan))});
   ASSERT_TRUE(f.ok());
-  const Json got = Json::parse(CalculateJson(R"({"model":"x","context":8192,"runtime":"llamacpp"})", *f));
+  const Json got =
+      Json::parse(CalculateJson(R"({"model":"x","context":8192,"runtime":"llamacpp"})", *f));
   ASSERT_FALSE(got.contains("error")) << got.dump();
   CalculatorRequest r;
   r.model_id = "x";
@@ -93,7 +95,8 @@ TEST(FileModelTest, CalculateJsonWithAFileModelEqualsCalculateStored) {
   EXPECT_EQ(got["inputs"]["weights"], "gguf-file");
   // A config next to a file model is a mistake worth naming.
   const Json err = Json::parse(CalculateJson(R"({"model":"x","config":{}})", *f));
-  EXPECT_NE(err["error"]["message"].get<std::string>().find("'config' is not used"), std::string::npos);
+  EXPECT_NE(err["error"]["message"].get<std::string>().find("'config' is not used"),
+            std::string::npos);
 }
 
 TEST(FileModelTest, PlannerTakesTheFileModel) {
@@ -111,7 +114,8 @@ TEST(FileModelTest, PlannerTakesTheFileModel) {
   d.category = "consumer";
   const std::vector<Device> devices = {d};
   const Json fit = Json::parse(PlannerJsonWithDevices(
-      R"({"model":"x","runtime":"llamacpp","context":4096,"action":"fit","gpu":"card"})", devices, &*f));
+      R"({"model":"x","runtime":"llamacpp","context":4096,"action":"fit","gpu":"card"})", devices,
+      &*f));
   ASSERT_FALSE(fit.contains("error")) << fit.dump();
   InferenceRequest r;
   r.runtime = Runtime::kLlamaCpp;

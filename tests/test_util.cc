@@ -1,10 +1,10 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace vram::test {
 
@@ -28,7 +28,8 @@ std::string Shell(const std::string& command, int* status) {
 
 const std::vector<Device>& PresetDevices() {
   static const std::vector<Device> devices = [] {
-    Result<std::vector<Device>> parsed = ParseDevices(ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"));
+    Result<std::vector<Device>> parsed =
+        ParseDevices(ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json"));
     if (!parsed.ok()) {
       ADD_FAILURE() << parsed.status().message();
       return std::vector<Device>{};

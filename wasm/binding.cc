@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "vram/vram.h"
 
@@ -51,7 +50,8 @@ constexpr std::string_view kFileRef = "@file:";
 /// `request_json`; nullptr (and the text untouched) for an ordinary request. `error` is set when
 /// the handle is unknown.
 const vram::FileModel* TakeFileModel(std::string* request_json, std::string* error) {
-  if (request_json->find(std::string("\"config\":\"") + std::string(kFileRef)) == std::string::npos) return nullptr;
+  if (request_json->find(std::string("\"config\":\"") + std::string(kFileRef)) == std::string::npos)
+    return nullptr;
   nlohmann::json root = nlohmann::json::parse(*request_json, nullptr, false);
   if (!root.is_object() || !root.contains("config") || !root["config"].is_string()) return nullptr;
   const std::string ref = root["config"].get<std::string>();
@@ -74,7 +74,8 @@ const vram::FileModel* TakeFileModel(std::string* request_json, std::string* err
 /// unknown). The page grows the prefix until it is complete; a large file is never read whole.
 std::string ProbeModelFile(const std::string& kind, const std::string& prefix, double file_size) {
   nlohmann::ordered_json out;
-  const uint64_t size = file_size >= 0 && file_size < 9.007199254740992e15 ? static_cast<uint64_t>(file_size) : 0;
+  const uint64_t size =
+      file_size >= 0 && file_size < 9.007199254740992e15 ? static_cast<uint64_t>(file_size) : 0;
   if (kind == "gguf") {
     vram::Result<vram::GgufParse> p = vram::ParseGgufHeader(prefix, size);
     if (!p.ok()) return vram::ErrorJson(p.status());
@@ -89,7 +90,8 @@ std::string ProbeModelFile(const std::string& kind, const std::string& prefix, d
     out["split_index"] = split->index;
     out["split_count"] = split->count;
     const vram::GgufValue* name = p->header.Find("general.name");
-    out["name"] = name != nullptr && name->type == vram::GgufType::kString ? name->string_value : "";
+    out["name"] =
+        name != nullptr && name->type == vram::GgufType::kString ? name->string_value : "";
     return out.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
   }
   if (kind == "safetensors") {
@@ -125,22 +127,27 @@ std::string ImportModel(const std::string& spec_json, const emscripten::val& par
   using vram::Status;
   const nlohmann::json spec = nlohmann::json::parse(spec_json, nullptr, false);
   auto text = [&](const char* key) {
-    return spec.is_object() && spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>() : std::string();
+    return spec.is_object() && spec.contains(key) && spec[key].is_string()
+               ? spec[key].get<std::string>()
+               : std::string();
   };
   const std::string kind = text("kind");
   const size_t count = parts.isArray() ? parts["length"].as<size_t>() : 0;
   if (count == 0 || count > 256) {
     return vram::ErrorJson(Status(ErrorCode::kInvalidArgument, "files: give 1 to 256 model files"));
   }
-  vram::Result<vram::FileModel> model = Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
+  vram::Result<vram::FileModel> model =
+      Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
   if (kind == "gguf") {
     std::vector<vram::GgufHeader> headers;
     for (size_t i = 0; i < count; ++i) {
       const emscripten::val part = parts[i];
-      vram::Result<vram::GgufParse> p =
-          vram::ParseGgufHeader(part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
+      vram::Result<vram::GgufParse> p = vram::ParseGgufHeader(
+          part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
       if (!p.ok()) return vram::ErrorJson(p.status());
-      if (!p->complete) return vram::ErrorJson(Status(ErrorCode::kParseError, "gguf: the header prefix is incomplete"));
+      if (!p->complete)
+        return vram::ErrorJson(
+            Status(ErrorCode::kParseError, "gguf: the header prefix is incomplete"));
       headers.push_back(std::move(p->header));
     }
     model = vram::FileModelFromGguf(headers);
@@ -154,7 +161,8 @@ std::string ImportModel(const std::string& spec_json, const emscripten::val& par
           part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
       if (!p.ok()) return vram::ErrorJson(p.status());
       if (!p->complete) {
-        return vram::ErrorJson(Status(ErrorCode::kParseError, "safetensors: the header prefix is incomplete"));
+        return vram::ErrorJson(
+            Status(ErrorCode::kParseError, "safetensors: the header prefix is incomplete"));
       }
       headers.push_back(std::move(p->header));
     }
@@ -163,7 +171,8 @@ std::string ImportModel(const std::string& spec_json, const emscripten::val& par
       index = vram::ParseSafetensorsIndex(text("index"));
       if (!index.ok()) return vram::ErrorJson(index.status());
     }
-    model = vram::FileModelFromSafetensors(std::move(base).value(), headers, text("index").empty() ? nullptr : &*index);
+    model = vram::FileModelFromSafetensors(std::move(base).value(), headers,
+                                           text("index").empty() ? nullptr : &*index);
   }
   if (!model.ok()) return vram::ErrorJson(model.status());
   const std::string source = text("source");
@@ -172,7 +181,6 @@ std::string ImportModel(const std::string& spec_json, const emscripten::val& par
   out["handle"] = Imported().Add(std::move(model).value());
   return out.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
 }
-
 
 /// Flat request for the minimal `estimate` entry point (every field is required by Embind).
 struct EstimateRequest {
@@ -211,11 +219,14 @@ EstimateSummary Estimate(const EstimateRequest& in) {
   if (!model.ok()) return Fail(model.status());
   vram::CalculatorRequest request;
   request.weights = in.weights;
-  if (!(in.context >= 1 && in.context <= 16777216) || in.context != static_cast<int64_t>(in.context)) {
-    return Fail(vram::Status(vram::ErrorCode::kOutOfRange, "context: must be an integer in [1, 16777216]"));
+  if (!(in.context >= 1 && in.context <= 16777216) ||
+      in.context != static_cast<int64_t>(in.context)) {
+    return Fail(
+        vram::Status(vram::ErrorCode::kOutOfRange, "context: must be an integer in [1, 16777216]"));
   }
   if (!(in.batch >= 1 && in.batch <= 65536) || in.batch != static_cast<int64_t>(in.batch)) {
-    return Fail(vram::Status(vram::ErrorCode::kOutOfRange, "batch: must be an integer in [1, 65536]"));
+    return Fail(
+        vram::Status(vram::ErrorCode::kOutOfRange, "batch: must be an integer in [1, 65536]"));
   }
   request.inference.context_tokens = static_cast<int64_t>(in.context);
   request.inference.batch = static_cast<int64_t>(in.batch);
@@ -243,7 +254,6 @@ EstimateSummary Estimate(const EstimateRequest& in) {
   s.total_bytes = static_cast<double>(c->estimate.total_bytes);
   return s;
 }
-
 
 /// A JSON string literal (quotes, backslashes and control characters escaped).
 std::string JsonString(const std::string& text) {
@@ -302,13 +312,16 @@ class PreparedCache {
     if (config_json.compare(0, kFileRef.size(), kFileRef) == 0) {
       const vram::FileModel* file = Imported().Find(std::string_view(config_json).substr(1));
       entry = std::make_unique<Entry>(Entry{
-          file != nullptr ? vram::Result<vram::ModelDescription>(file->model)
-                          : vram::Result<vram::ModelDescription>(vram::Status(
-                                vram::ErrorCode::kNotFound, "model: the imported model is no longer loaded")),
-          {}, std::nullopt});
+          file != nullptr
+              ? vram::Result<vram::ModelDescription>(file->model)
+              : vram::Result<vram::ModelDescription>(vram::Status(
+                    vram::ErrorCode::kNotFound, "model: the imported model is no longer loaded")),
+          {},
+          std::nullopt});
       if (file != nullptr && file->stored) entry->stored = file->weights;
     } else {
-      entry = std::make_unique<Entry>(Entry{vram::ModelFromHfConfig(config_json), {}, std::nullopt});
+      entry =
+          std::make_unique<Entry>(Entry{vram::ModelFromHfConfig(config_json), {}, std::nullopt});
     }
     return *models_.emplace(config_json, std::move(entry)).first->second;
   }
@@ -318,13 +331,16 @@ class PreparedCache {
     if (it != entry.plans.end()) return *it->second;
     if (entry.plans.size() >= kMaxPlans) entry.plans.clear();
     // As CalculateStored: the file's own weights unless another format is named.
-    if (entry.stored && (weights.empty() || weights == "native" || weights == entry.stored->format.id)) {
-      return *entry.plans.emplace(weights, std::make_unique<vram::Result<vram::WeightPlan>>(*entry.stored))
+    if (entry.stored &&
+        (weights.empty() || weights == "native" || weights == entry.stored->format.id)) {
+      return *entry.plans
+                  .emplace(weights, std::make_unique<vram::Result<vram::WeightPlan>>(*entry.stored))
                   .first->second;
     }
     vram::Result<vram::WeightFormat> format = vram::ResolveWeightFormat(*entry.model, weights);
     auto plan = std::make_unique<vram::Result<vram::WeightPlan>>(
-        format.ok() ? vram::PlanWeights(*entry.model, *format) : vram::Result<vram::WeightPlan>(format.status()));
+        format.ok() ? vram::PlanWeights(*entry.model, *format)
+                    : vram::Result<vram::WeightPlan>(format.status()));
     return *entry.plans.emplace(weights, std::move(plan)).first->second;
   }
 
@@ -343,7 +359,8 @@ std::string ErrorLine(const vram::Status& status) {
 
 /// One line of the batch: {"bytes": {...}, ...} or {"error": {"code", "message"}}.
 std::string NumbersJson(PreparedCache::Entry& entry, const std::string& request_json) {
-  vram::Result<vram::CalculatorRequest> request = vram::ParseCalculatorRequest(request_json, nullptr);
+  vram::Result<vram::CalculatorRequest> request =
+      vram::ParseCalculatorRequest(request_json, nullptr);
   if (!request.ok()) return ErrorLine(request.status());
   if (!entry.model.ok()) return ErrorLine(entry.model.status());
   auto n = [](uint64_t v) { return std::to_string(v); };
@@ -351,20 +368,23 @@ std::string NumbersJson(PreparedCache::Entry& entry, const std::string& request_
     vram::Result<vram::Calculation> c = vram::Calculate(*entry.model, *request);
     if (!c.ok()) return ErrorLine(c.status());
     const vram::TrainingEstimate& t = c->training;
-    return "{\"bytes\":{\"weights\":" + n(t.weights_bytes) + ",\"kv_cache\":0,\"activations\":" +
-           n(t.activations_bytes) + ",\"overhead\":" + n(t.overhead_bytes) + ",\"gradients\":" +
-           n(t.gradients_bytes) + ",\"optimizer\":" + n(t.optimizer_bytes) + ",\"total\":" + n(t.total_bytes) +
+    return "{\"bytes\":{\"weights\":" + n(t.weights_bytes) +
+           ",\"kv_cache\":0,\"activations\":" + n(t.activations_bytes) +
+           ",\"overhead\":" + n(t.overhead_bytes) + ",\"gradients\":" + n(t.gradients_bytes) +
+           ",\"optimizer\":" + n(t.optimizer_bytes) + ",\"total\":" + n(t.total_bytes) +
            "},\"parameters\":" + n(static_cast<uint64_t>(c->parameters.total)) +
            ",\"active_parameters\":" + n(static_cast<uint64_t>(c->parameters.active)) +
            ",\"trainable_parameters\":" + n(static_cast<uint64_t>(t.trainable_parameters)) + "}";
   }
   const vram::Result<vram::WeightPlan>& plan = PreparedCache::Plan(entry, request->weights);
   if (!plan.ok()) return ErrorLine(plan.status());
-  vram::Result<vram::InferenceEstimate> e = vram::EstimateNumbers(*entry.model, *plan, request->inference);
+  vram::Result<vram::InferenceEstimate> e =
+      vram::EstimateNumbers(*entry.model, *plan, request->inference);
   if (!e.ok()) return ErrorLine(e.status());
-  return "{\"bytes\":{\"weights\":" + n(e->weights_bytes) + ",\"kv_cache\":" + n(e->kv_cache_bytes) +
-         ",\"activations\":" + n(e->activations_bytes) + ",\"overhead\":" + n(e->overhead_bytes) +
-         ",\"total\":" + n(e->total_bytes) + "},\"parameters\":" + n(plan->parameters.total) +
+  return "{\"bytes\":{\"weights\":" + n(e->weights_bytes) +
+         ",\"kv_cache\":" + n(e->kv_cache_bytes) + ",\"activations\":" + n(e->activations_bytes) +
+         ",\"overhead\":" + n(e->overhead_bytes) + ",\"total\":" + n(e->total_bytes) +
+         "},\"parameters\":" + n(plan->parameters.total) +
          ",\"active_parameters\":" + n(plan->parameters.active) +
          ",\"kv_bytes_per_token\":" + n(e->kv_bytes_per_token) +
          ",\"bytes_read_per_token\":" + n(plan->bytes_read_per_token) +
@@ -427,8 +447,11 @@ std::string DecodeTokensBatch(const std::string& request_json, const std::string
   std::string config, body = request_json, error;
   const vram::FileModel* file = TakeFileModel(&body, &error);
   vram::Result<vram::CalculatorRequest> request = vram::ParseCalculatorRequest(body, &config);
-  if (!error.empty() || !request.ok() || (config.empty() && file == nullptr) || request->is_training()) return nulls();
-  vram::Result<vram::Calculation> c = vram::Status(vram::ErrorCode::kInvalidArgument, "request: no model");
+  if (!error.empty() || !request.ok() || (config.empty() && file == nullptr) ||
+      request->is_training())
+    return nulls();
+  vram::Result<vram::Calculation> c =
+      vram::Status(vram::ErrorCode::kInvalidArgument, "request: no model");
   if (file != nullptr) {
     c = vram::CalculateFileModel(*file, *request);
   } else {
@@ -448,11 +471,14 @@ std::string DecodeTokensBatch(const std::string& request_json, const std::string
       hardware.count = static_cast<int>(std::clamp<int64_t>(t["gpus"].get<int64_t>(), 1, 64));
     }
     // The same figure the CLI prints with --gpu: the speed when the configuration fits.
-    vram::Result<vram::FitResult> fit = device ? vram::Fit(c->model, c->weights, c->request.inference, hardware)
-                                               : vram::Result<vram::FitResult>(vram::Status(vram::ErrorCode::kNotFound, "gpu"));
+    vram::Result<vram::FitResult> fit =
+        device ? vram::Fit(c->model, c->weights, c->request.inference, hardware)
+               : vram::Result<vram::FitResult>(vram::Status(vram::ErrorCode::kNotFound, "gpu"));
     vram::Result<vram::ThroughputEstimate> speed =
-        fit.ok() && fit->fits ? vram::EstimateThroughput(c->model, c->weights, c->request.inference, hardware)
-                              : vram::Result<vram::ThroughputEstimate>(vram::Status(vram::ErrorCode::kOutOfRange, "fit"));
+        fit.ok() && fit->fits
+            ? vram::EstimateThroughput(c->model, c->weights, c->request.inference, hardware)
+            : vram::Result<vram::ThroughputEstimate>(
+                  vram::Status(vram::ErrorCode::kOutOfRange, "fit"));
     if (speed.ok()) {
       out.push_back(std::round(speed->decode_tokens_per_s * 100.0) / 100.0);  // as the CLI rounds
     } else {
@@ -461,7 +487,6 @@ std::string DecodeTokensBatch(const std::string& request_json, const std::string
   }
   return out.dump();
 }
-
 
 std::string CalculateJsonWithFiles(const std::string& request_json) {
   std::string request = request_json, error;

@@ -1,8 +1,7 @@
 #include "vram/model_files.h"
 
-#include <utility>
-
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "numeric.h"
 
@@ -22,16 +21,19 @@ Result<FileModel> FileModelFromGguf(const std::vector<GgufHeader>& parts) {
   uint64_t tensors = 0;
   for (const GgufHeader& h : parts) tensors += h.tensors.size();
   out.model.warnings.insert(out.model.warnings.begin(),
-                            "GGUF " + g->gguf_architecture + (g->name.empty() ? "" : " '" + g->name.substr(0, 80) + "'") +
-                                ": " + Thousands(tensors) + " tensors in " + std::to_string(parts.size()) +
+                            "GGUF " + g->gguf_architecture +
+                                (g->name.empty() ? "" : " '" + g->name.substr(0, 80) + "'") + ": " +
+                                Thousands(tensors) + " tensors in " + std::to_string(parts.size()) +
                                 " file(s), " + Thousands(out.weights.total_bytes) +
                                 " bytes of weights as stored (only the header was read)");
   return out;
 }
 
-Result<FileModel> FileModelFromSafetensors(ModelDescription model, const std::vector<SafetensorsHeader>& files,
+Result<FileModel> FileModelFromSafetensors(ModelDescription model,
+                                           const std::vector<SafetensorsHeader>& files,
                                            const SafetensorsIndex* index) {
-  if (files.empty()) return Status(ErrorCode::kInvalidArgument, "safetensors: no shard headers were given");
+  if (files.empty())
+    return Status(ErrorCode::kInvalidArgument, "safetensors: no shard headers were given");
   std::vector<std::string> notes;
   const SafetensorsSummary summary = SummarizeSafetensors(files);
   if (index != nullptr) {
@@ -40,8 +42,8 @@ Result<FileModel> FileModelFromSafetensors(ModelDescription model, const std::ve
                       ") differs from the shards' tensor bytes (" + Thousands(summary.bytes) + ")");
     }
     if (index->tensors != summary.tensors) {
-      notes.push_back("the index maps " + Thousands(index->tensors) + " tensors but the shards hold " +
-                      Thousands(summary.tensors));
+      notes.push_back("the index maps " + Thousands(index->tensors) +
+                      " tensors but the shards hold " + Thousands(summary.tensors));
     }
   }
   Result<SafetensorsPlan> plan = PlanWeightsFromSafetensors(model, files);
@@ -54,8 +56,9 @@ Result<FileModel> FileModelFromSafetensors(ModelDescription model, const std::ve
   out.model = std::move(model);
   out.model.warnings.insert(out.model.warnings.begin(),
                             "safetensors: " + Thousands(plan->checkpoint.tensors) + " tensors in " +
-                                std::to_string(files.size()) + " file(s), " + Thousands(plan->checkpoint.bytes) +
-                                " bytes (" + by_dtype + "), " + Thousands(plan->checkpoint.elements) +
+                                std::to_string(files.size()) + " file(s), " +
+                                Thousands(plan->checkpoint.bytes) + " bytes (" + by_dtype + "), " +
+                                Thousands(plan->checkpoint.elements) +
                                 " stored values; only the headers were read");
   for (std::string& n : notes) out.model.warnings.push_back(std::move(n));
   for (const std::string& w : plan->warnings) out.model.warnings.push_back(w);

@@ -22,7 +22,7 @@ struct FileModel {
   ModelDescription model;  ///< Its warnings start with a summary of what was read.
   WeightPlan weights;      ///< Valid when `stored`.
   bool stored = false;
-  std::string name;        ///< general.name of a GGUF, or "" (the caller names it).
+  std::string name;         ///< general.name of a GGUF, or "" (the caller names it).
   uint64_t file_bytes = 0;  ///< Bytes of tensor data the files hold.
 };
 
@@ -32,7 +32,8 @@ Result<FileModel> FileModelFromGguf(const std::vector<GgufHeader>& parts);
 /// From a config.json model and the headers of its safetensors shards. `index` is
 /// model.safetensors.index.json when the checkpoint is sharded (its totals are cross-checked
 /// against the shards), else nullptr.
-Result<FileModel> FileModelFromSafetensors(ModelDescription model, const std::vector<SafetensorsHeader>& files,
+Result<FileModel> FileModelFromSafetensors(ModelDescription model,
+                                           const std::vector<SafetensorsHeader>& files,
                                            const SafetensorsIndex* index);
 
 /// A short JSON description of a file model for front ends: {"name", "source", "parameters",
