@@ -6,8 +6,29 @@
 
 import { EngineError } from './engine.js';
 
-/** First read: most GGUF headers (vocabularies included) and every safetensors header fit. */
+/** First read of a GGUF: most headers, vocabularies included, fit in it. */
 export const FIRST_READ_BYTES = 1 << 20;
+/** First read of a safetensors shard: its JSON header is usually 10-100 KB (and the first 8 bytes
+ * give its exact length), so a model with 160 shards costs a few MB, not 160 MiB. */
+export const FIRST_SAFETENSORS_READ_BYTES = 1 << 16;
+/** Shard headers read at once (browsers open about 6 connections per host). */
+const PARALLEL_READS = 6;
+
+/** Runs `job` over `items`, `limit` at a time, keeping the order of the results. */
+async function mapLimited(items, limit, job) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await job(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const firstRead = (kind) => (kind === 'safetensors' ? FIRST_SAFETENSORS_READ_BYTES : FIRST_READ_BYTES);
 /** Largest header prefix ever read: the core's GgufLimits::kMaxHeaderBytes (256 MiB) is far more
  * than any real file needs; the page stops earlier so a hostile file cannot make it read GBs. */
 export const MAX_HEADER_BYTES = 64 << 20;
@@ -41,7 +62,7 @@ export function fileKind(name) {
  * (0 = unknown); `first` bytes already read from the start, if any. Returns { bytes, size, probe }.
  */
 export async function readHeader(engine, kind, read, size, what, first = new Uint8Array(0)) {
-  let want = size > 0 ? Math.min(FIRST_READ_BYTES, size) : FIRST_READ_BYTES;
+  let want = size > 0 ? Math.min(firstRead(kind), size) : firstRead(kind);
   let bytes = first;
   if (bytes.length && bytes.length < want) want = bytes.length;  // the file is shorter than a first read
   for (;;) {
@@ -180,8 +201,7 @@ export async function importFiles(engine, fileList) {
     if (missing.length) throw new ImportError(`files: the index names shards that were not dropped: ${missing.slice(0, 4).join(', ')}${missing.length > 4 ? ', …' : ''}`);
     shards = index.shards.map((s) => named.get(s));
   }
-  const headers = [];
-  for (const f of shards) headers.push(await readHeader(engine, 'safetensors', blobReader(f), f.size, f.name));
+  const headers = await mapLimited(shards, PARALLEL_READS, (f) => readHeader(engine, 'safetensors', blobReader(f), f.size, f.name));
   const source = byKind.index[0]?.name ?? shards[0].name;
   return { model: importSafetensors(engine, headers, configText, indexText, source), source,
     bytesRead: sum(headers) + configText.length + indexText.length };
@@ -305,7 +325,7 @@ export async function loadFromHub(engine, repoText, options = {}) {
     const what = `${repo}/${name}`;
     // The first read also tells the file's size (Content-Range), so truncation is reported.
     const read = rangeReader(fetchImpl, url, { ...base, what }, count);
-    const first = await read(0, FIRST_READ_BYTES);
+    const first = await read(0, firstRead(kind));
     return readHeader(engine, kind, read, read.size, what, first);
   };
 
@@ -342,8 +362,7 @@ export async function loadFromHub(engine, repoText, options = {}) {
   } else if (safetensors.length > 1) {
     shards = safetensors.includes('model.safetensors') ? ['model.safetensors'] : [safetensors[0]];
   }
-  const headers = [];
-  for (const shard of shards) headers.push(await header('safetensors', shard));
+  const headers = await mapLimited(shards, PARALLEL_READS, (shard) => header('safetensors', shard));
   return { model: importSafetensors(engine, headers, configText, indexText, repo), config: parseConfigText(configText),
     text: configText, ggufFiles, bytesRead, repo };
 }
