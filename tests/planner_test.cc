@@ -35,11 +35,7 @@ InferenceRequest Req(Runtime runtime, int64_t context, int64_t batch = 1) {
   return r;
 }
 
-template <typename T>
-T Ok(Result<T> r) {
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  return r.ok() ? std::move(r).value() : T{};
-}
+using test::Ok;
 
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 

@@ -35,11 +35,7 @@ HardwareConfig Hw(const Device& d, int count = 1, double headroom = 0.0) {
   return hw;
 }
 
-template <typename T>
-T Ok(Result<T> r) {
-  EXPECT_TRUE(r.ok()) << r.status().message();
-  return r.ok() ? std::move(r).value() : T{};
-}
+using test::Ok;
 
 uint64_t Total(const ModelDescription& m, const TrainingRequest& r) {
   return Ok(EstimateTraining(m, r)).total_bytes;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
 
@@ -24,6 +26,13 @@ std::string ReadText(const std::string& path);
 
 /// Runs a shell command and returns its standard output; `status` gets pclose's status.
 std::string Shell(const std::string& command, int* status);
+
+/// The value of a result, failing the test (and returning T{}) when it is an error.
+template <typename T>
+T Ok(Result<T> r) {
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? std::move(r).value() : T{};
+}
 
 /// Weight plan of a preset under a format id (asserting success).
 WeightPlan Plan(const ModelDescription& model, const std::string& format);
