@@ -168,6 +168,8 @@ function toQuery(s) {
   const model = models.find((m) => m.id === s.model);
   // A model read from files cannot travel in a link; a config.json that fits does.
   if (model?.imported) s = { ...s, model: DEFAULTS.model };
+  // 'native' means a file's own weights; a link falls back to the runtime's usual format.
+  if (model?.imported === 'files' && s.weights === 'native') s = { ...s, weights: RUNTIME_DEFAULT_WEIGHTS[s.runtime] };
   if (model?.share) q.set('config', model.share);
   for (const [k, v] of Object.entries(s)) {
     if (v !== DEFAULTS[k]) q.set(k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v));

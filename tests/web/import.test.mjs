@@ -120,8 +120,12 @@ test('a GGUF file: the file\'s own weights, the CLI\'s numbers, and only its hea
   await page.click('#tab-lora');
   await page.waitForFunction(() => globalThis.vramcalc.last?.request.mode === 'lora');
   await assertLikeCli(page, ['--gguf', file]);
-  // The link cannot carry a file: it says so.
+  // The link cannot carry a file: it says so, and the link opens on a preset without an error.
   assert.match(await page.textContent('#model-info'), /a link cannot carry/);
+  const link = await page.evaluate(() => location.search);
+  assert.doesNotMatch(link, /weights=native/);
+  const again = await open(t, { query: link });
+  assert.equal(await again.getAttribute('html', 'data-state'), 'ok', await again.textContent('#error-summary'));
 });
 
 test('a 3.4 GB sparse GGUF: the numbers appear and the page reads a few MB of it', async (t) => {
