@@ -453,7 +453,20 @@ struct Efficiency {
   double compute = 0;
 };
 
-Efficiency EfficiencyOf(const Device& d) {
+/// Fixed decode cost per layer of transformers' Python-driven forward pass, by weight scheme.
+double TransformersLayerSeconds(const WeightFormat& f) {
+  switch (f.scheme) {
+    case QuantScheme::kDense:
+      return world::kDecodeLayerSecondsTransformersDense;
+    case QuantScheme::kLlmInt8:
+    case QuantScheme::kBnb4:
+      return world::kDecodeLayerSecondsTransformersBitsandbytes;
+    default:
+      return world::kDecodeLayerSecondsTransformersQuantized;
+  }
+}
+
+Efficiency EfficiencyOf(const Device& d, Runtime runtime, const WeightFormat& format) {
   switch (d.device_class()) {
     case DeviceClass::kApple:
       return {world::kDecodeBandwidthEfficiencyApple, world::kDecodeLayerSecondsApple, world::kPrefillEfficiencyApple};
@@ -466,6 +479,15 @@ Efficiency EfficiencyOf(const Device& d) {
                         : d.vendor == "nvidia" && d.category == "consumer"
                             ? world::kPrefillEfficiencyGpuConsumer  // GeForce: FP32-accumulate figure
                             : world::kPrefillEfficiencyGpuFullRate;
+  switch (runtime) {
+    case Runtime::kVllm:
+      return {world::kDecodeBandwidthEfficiencyVllm, world::kDecodeLayerSecondsVllm, prefill};
+    case Runtime::kTransformers:
+      return {world::kDecodeBandwidthEfficiencyGpu, TransformersLayerSeconds(format), prefill};
+    case Runtime::kTheoretical:
+    case Runtime::kLlamaCpp:
+      break;
+  }
   return {world::kDecodeBandwidthEfficiencyGpu, world::kDecodeLayerSecondsGpu, prefill};
 }
 
@@ -568,12 +590,13 @@ struct Roofline {
   }
 };
 
-Result<Roofline> MakeRoofline(const Placement& pl, const ModelDescription& m, const WeightPlan& p, const Device& d) {
+Result<Roofline> MakeRoofline(const Placement& pl, const ModelDescription& m, const WeightPlan& p, const Device& d,
+                              Runtime runtime) {
   Roofline rf;
   rf.pl = &pl;
   rf.model = &m;
   rf.device = &d;
-  rf.eff = EfficiencyOf(d);
+  rf.eff = EfficiencyOf(d, runtime, p.format);
   rf.bandwidth = static_cast<double>(d.memory_bandwidth_bytes_per_s);
   rf.tflops = TflopsFor(d, p.format);
   rf.tp = pl.split == SplitMode::kTensor ? pl.count : 1;
@@ -591,7 +614,7 @@ double DecodeStepSeconds(const Roofline& rf, const std::vector<uint64_t>& kv, in
 Result<ThroughputEstimate> ThroughputPlaced(const Placement& pl, const ModelDescription& m, const WeightPlan& p,
                                             const InferenceRequest& request, const HardwareConfig& hw) {
   const InferenceRequest r = ForDevice(request, *hw.device);
-  Result<Roofline> rfr = MakeRoofline(pl, m, p, *hw.device);
+  Result<Roofline> rfr = MakeRoofline(pl, m, p, *hw.device, r.runtime);
   if (!rfr.ok()) return rfr.status();
   const Roofline& rf = *rfr;
   ThroughputEstimate t;
@@ -637,9 +660,22 @@ Result<ThroughputEstimate> ThroughputPlaced(const Placement& pl, const ModelDesc
     t.compute_bound_batch = hi;
   }
   const Device& d = *hw.device;
-  if (r.runtime != Runtime::kLlamaCpp) {
-    t.notes.push_back("the efficiencies are llama.cpp's (measured); other runtimes differ, vLLM prefill on "
-                      "data-centre GPUs is much faster than this");
+  const bool gpu = d.device_class() == DeviceClass::kDiscreteGpu;
+  if (r.runtime == Runtime::kVllm) {
+    t.notes.push_back("decode uses llama.cpp's measured GPU efficiency, which published single-request vLLM runs "
+                      "agree with; vLLM prefill on data-centre GPUs is much faster than this");
+    if (!r.cuda_graphs) {
+      t.notes.push_back("without CUDA graphs (--enforce-eager) a published vLLM V1 run decoded 2.2x slower than "
+                        "this estimate");
+    }
+  } else if (r.runtime == Runtime::kTransformers && gpu) {
+    t.notes.push_back("transformers' generate() drives each layer from Python: " +
+                      Fixed(rf.eff.layer_seconds * 1e6, 0) + " us per layer (" +
+                      Fixed(t.fixed_seconds_per_token * 1e3, 1) +
+                      " ms per token) on top of the memory time, measured on an A100 server; a faster CPU lowers "
+                      "it, torch.compile with a static cache or fused kernels remove most of it");
+  } else if (r.runtime != Runtime::kLlamaCpp) {
+    t.notes.push_back("the efficiencies are llama.cpp's (measured); other runtimes differ");
   }
   if (pl.split == SplitMode::kLayer && pl.count > 1) {
     t.notes.push_back("layer split: the devices take turns, so one request runs at one device's speed");
@@ -915,7 +951,7 @@ Result<OffloadContext> MakeOffloadContext(const ModelDescription& m, const Weigh
 
 /// Decode seconds per token with `gpu_read` bytes read on the GPU and `host_read` in RAM.
 double OffloadSeconds(const OffloadContext& c, double gpu_read, double host_read) {
-  const Efficiency eff = EfficiencyOf(*c.hw.device);
+  const Efficiency eff = EfficiencyOf(*c.hw.device, Runtime::kLlamaCpp, WeightFormat{});
   return gpu_read / (static_cast<double>(c.hw.device->memory_bandwidth_bytes_per_s) * eff.bandwidth) +
          host_read / (c.host_bandwidth * world::kDecodeBandwidthEfficiencyCpu) +
          static_cast<double>(c.n_layer) * eff.layer_seconds;

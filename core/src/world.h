@@ -102,6 +102,41 @@ constexpr int64_t kVllmVocabPadding = 64;
 constexpr double kDecodeBandwidthEfficiencyGpu = 0.975;
 constexpr double kDecodeLayerSecondsGpu = 91.4e-6;
 
+/// vLLM with CUDA graphs (the default) on discrete GPUs: the llama.cpp GPU pair above, unchanged.
+/// 12 published single-request vLLM runs (tests/reference/throughput.json, runtime "vllm": RTX
+/// 4090, RTX A6000, L4, A100 40/80 GB, 2x H100; 0.5B to 72B, one MoE; bf16 and fp8; 2025-2026
+/// releases) show no bias against it: median error 8.8%, mean 15.3%, signed errors -9% to +37%,
+/// every one above +8% from one source's A100 host. A free least-squares refit gives an efficiency
+/// above the hardware's peak (1.055) and 123 us per layer: p90 16.9% instead of 35.5% by fitting
+/// that one host, but a median of 10.1%; rejected, so vLLM gets no constants of its own. Without
+/// CUDA graphs (--enforce-eager) the one published V1 run decodes 2.2x slower than this
+/// (vllm-project/vllm#20469) while vLLM's 2023 engine (no CUDA graphs yet) ran 22% faster than
+/// it (mlc-ai/llm-perf-bench#35): recorded, not modelled.
+constexpr double kDecodeBandwidthEfficiencyVllm = kDecodeBandwidthEfficiencyGpu;
+constexpr double kDecodeLayerSecondsVllm = kDecodeLayerSecondsGpu;
+
+/// Hugging Face transformers model.generate() on discrete GPUs runs every layer's modules from
+/// Python, kernel by kernel: the fixed cost per layer is 6x llama.cpp's and grows with the work a
+/// quantized linear layer adds (dequantization, extra kernels, Python wrappers). The bandwidth
+/// efficiency is the GPU one above (a 7B/13B pair on one A100 cannot separate it from the fixed
+/// cost); the fixed cost per layer is what remains of one published run per scheme, all from
+/// Hugging Face's optimum-benchmark on one A100-SXM4-80GB (AMD EPYC 7742 host), batch 1:
+///  - 16-bit: Llama-2-7B fp16 + SDPA (BetterTransformer), 256-token prompt, 512 new tokens:
+///    decode 41.9 tokens/s. Source: https://github.com/huggingface/optimum-benchmark/blob/f75d9f93bb14ed56058f4c70ae4670b6cf3a8ed1/examples/running-llamas/artifacts/Llama-7b/short_report.csv
+///  - GPTQ/AWQ (and the other weight-only quantizations, unmeasured): LLaMA-7B GPTQ 4-bit with
+///    the ExLlamaV2 kernel, same run: 35.2 tokens/s (same file).
+///  - bitsandbytes: Llama-2-7B load_in_4bit (fp4), 512-token prompt, 1000 new tokens: 24.3
+///    tokens/s. Source: https://github.com/huggingface/optimum-benchmark/blob/71a60178d4d68186fc6010380c811f7fff4d92eb/examples/running-llamas/A100-80GB/bnb-batch_size(1)-sequence_length(512)-new_tokens(1000)/0/inference_results.csv
+/// Validation: 13 more runs (10 on the same host with other attention kernels, GPTQ kernels, model
+/// sizes and lengths; the transformers docs' unfused AWQ table on an A100; a T4): median error
+/// 3.7%, mean 6.0%, worst +15.7%. The cost is CPU-bound: a faster host lowers it. AutoAWQ's fused
+/// modules remove most of it (three runs recorded in throughput.json, 2.8-4.8x faster than this;
+/// not modelled), and so should torch.compile with a static cache (unmeasured here). LLM.int8()
+/// uses the bitsandbytes figure although it is known to be slower (unmeasured here).
+constexpr double kDecodeLayerSecondsTransformersDense = 533.9e-6;
+constexpr double kDecodeLayerSecondsTransformersQuantized = 826.5e-6;
+constexpr double kDecodeLayerSecondsTransformersBitsandbytes = 1216.3e-6;
+
 /// Apple silicon (Metal): M2 Ultra 76-core GPU, Llama-2-7B tg128: Q4_0 94.27 t/s, F16 41.02 t/s
 /// (build 8e672ef). Source: https://github.com/ggml-org/llama.cpp/discussions/4167 (summary table).
 constexpr double kDecodeBandwidthEfficiencyApple = 0.859;

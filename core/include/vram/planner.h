@@ -183,7 +183,9 @@ struct ThroughputEstimate {
   std::vector<std::string> notes;
 };
 
-/// Speed of a workload that fits on the hardware (it does not check the fit).
+/// Speed of a workload that fits on the hardware (it does not check the fit). On discrete GPUs
+/// request.runtime picks the fixed cost per layer: llama.cpp's measured fit also serves vLLM with
+/// CUDA graphs; transformers' generate() pays several times more, by weight scheme.
 Result<ThroughputEstimate> EstimateThroughput(const ModelDescription& model, const WeightPlan& weights,
                                               const InferenceRequest& request,
                                               const HardwareConfig& hardware);
