@@ -41,6 +41,10 @@ const KINDS = {
   vllm_kv_budget: { label: 'vLLM KV budget', group: 'runtime', bound: 0.10, test: 'tests/reference_runtime_test.cc', what: 'memory vLLM leaves for KV blocks' },
   vllm_kv_tokens: { label: 'vLLM KV tokens', group: 'runtime', bound: 0.001, test: 'tests/reference_runtime_test.cc', what: "tokens of KV cache vLLM fits in the memory it reports available" },
   training_peak: { label: 'Fine-tuning peak', group: 'training', bound: 0.10, test: 'tests/reference_training_test.cc', what: 'published peak GPU memory of training runs' },
+  decode_llamacpp: { label: 'Decode tokens/s, llama.cpp', group: 'speed', bound: 0.35, bound_text: '35% (median ≤ 8.5%)', test: 'tests/throughput_test.cc', what: 'published single-request llama.cpp generation speeds (llama-bench tg) vs the memory roofline' },
+  prefill_llamacpp: { label: 'Prefill tokens/s, llama.cpp', group: 'speed', bound: 0.50, bound_text: '50% (median ≤ 15%)', test: 'tests/throughput_test.cc', what: 'published llama-bench pp speeds vs the compute roofline' },
+  decode_vllm: { label: 'Decode tokens/s, vLLM', group: 'speed', bound: 0.45, bound_text: '45% (median ≤ 10%)', test: 'tests/throughput_test.cc', what: 'published vLLM runs at concurrency 1 (CUDA graphs on)' },
+  decode_transformers: { label: 'Decode tokens/s, transformers', group: 'speed', bound: 0.20, bound_text: '20% (median ≤ 5%)', test: 'tests/throughput_test.cc', what: 'published transformers generate() runs at batch 1' },
   diff_model: { label: 'Differential: model buffer', group: 'differential', bound: 0.01, test: 'tests/differential/differential.test.mjs', what: 'real llama.cpp (CPU) model buffers vs the sum of our tensor bytes' },
   diff_kv: { label: 'Differential: KV buffer', group: 'differential', bound: 1e-4, bound_text: 'to the printed 0.01 MiB', test: 'tests/differential/differential.test.mjs', what: 'real llama.cpp KV buffer (exact)' },
   diff_compute: { label: 'Differential: compute buffer', group: 'differential', bound: 0.10, test: 'tests/differential/differential.test.mjs', what: 'real llama.cpp compute buffer' },
@@ -151,6 +155,31 @@ for (const row of readJson('tests/reference/training_measurements.json').rows) {
   });
 }
 
+// Single-request speeds (tests/reference/throughput.json), through the CLI's --gpu answer.
+for (const x of readJson('tests/reference/throughput.json').measurements) {
+  const decode = x.kind === 'decode';
+  const kind = `${decode ? 'decode' : 'prefill'}_${x.runtime}`;
+  if (!(kind in KINDS)) continue;
+  const request = { model: x.model, weights: x.weights, runtime: x.runtime,
+    context: decode ? Math.max(1, x.depth_tokens) : x.prompt_tokens };
+  if (x.runtime === 'llamacpp') request.flash_attention = false;  // llama-bench's default then
+  if (x.attn_impl) request.attn_impl = x.attn_impl;
+  if (x.kv_dtype) request.kv_dtype = x.kv_dtype;
+  if (x.cuda_graphs === false) request.cuda_graphs = false;
+  const args = [...flags(request), '--gpu', x.hardware, '--gpus', String(x.gpus), '--json'];
+  const json = JSON.parse(execFileSync(cli, args, { encoding: 'utf8' }));
+  const estimate = decode ? json.decode_tokens_per_s : json.prefill_tokens_per_s;
+  if (typeof estimate !== 'number') continue;
+  add({
+    id: `speed-${x.id}`, kind, label: `${x.model}, ${x.weights}, ${x.runtime} on ${x.gpus > 1 ? `${x.gpus} × ` : ''}${x.hardware}` +
+      ` (${x.test})`, unit: 'tokens/s', estimate, measured: x.measured, published: x.quote ?? `${x.measured} tokens/s`,
+    source: x.source, source_detail: x.source_detail ?? '', command: `vramcalc ${args.join(' ')}`,
+    // The statistics are over validation rows: calibration rows fitted the constants.
+    asserted: x.role === 'validation',
+    note: { recorded: 'recorded, not asserted', calibration: 'calibration: the constants were fitted on it' }[x.role] ?? '',
+  });
+}
+
 // Differential run against real llama.cpp.
 const previous = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : null;
 let differential = previous?.differential ?? null;
@@ -191,7 +220,7 @@ function stats(values) {
 }
 const kinds = {};
 for (const [kind, meta] of Object.entries(KINDS)) {
-  const errors = cases.filter((c) => c.kind === kind).map((c) => c.error);
+  const errors = cases.filter((c) => c.kind === kind && (meta.group !== 'speed' || c.asserted)).map((c) => c.error);
   if (errors.length > 0) kinds[kind] = { ...meta, ...stats(errors) };
 }
 const peerErrors = cases.filter((c) => c.peer).map((c) => (c.peer.estimate - c.measured) / c.measured);

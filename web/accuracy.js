@@ -9,6 +9,7 @@ const GROUPS = [
   { id: 'runtime', label: 'Runtime logs' },
   { id: 'training', label: 'Fine-tuning' },
   { id: 'differential', label: 'Differential (real llama.cpp)' },
+  { id: 'speed', label: 'Speed (tokens/s)' },
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -32,6 +33,7 @@ const pct = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(2)}%`;
 const ape = (x) => `${(100 * Math.abs(x)).toFixed(2)}%`;
 function amount(value, unit) {
   if (unit === 'tokens') return `${Math.round(value).toLocaleString('en-US')} tokens`;
+  if (unit === 'tokens/s') return `${value.toFixed(1)} tokens/s`;
   if (unit === 'parameters') return `${(value / 1e9).toFixed(3)} B params`;
   const abs = Math.abs(value);
   if (abs >= 2 ** 30) return `${(value / 2 ** 30).toFixed(3)} GiB`;
@@ -72,7 +74,9 @@ function renderSummary(data) {
 }
 
 function renderPlot(data, group) {
-  const cases = data.cases.filter((c) => (group === 'all' || data.kinds[c.kind]?.group === group) && c.measured > 0 && c.estimate > 0);
+  // Speeds are another unit: they get their own plot, not the bytes one.
+  const inPlot = (g) => (group === 'all' ? g !== 'speed' : g === group);
+  const cases = data.cases.filter((c) => inPlot(data.kinds[c.kind]?.group) && c.measured > 0 && c.estimate > 0);
   const box = $('acc-plot');
   box.replaceChildren();
   if (cases.length === 0) {
