@@ -136,36 +136,39 @@ std::string ImportModel(const std::string& spec_json, const emscripten::val& par
   if (count == 0 || count > 256) {
     return vram::ErrorJson(Status(ErrorCode::kInvalidArgument, "files: give 1 to 256 model files"));
   }
+  // Every part must be a complete header prefix; `parse` is ParseGgufHeader or
+  // ParseSafetensorsHeader (their results both have `complete` and `header`).
+  auto parse_parts = [&](const char* what, auto parse, auto* headers) -> vram::Status {
+    for (size_t i = 0; i < count; ++i) {
+      const emscripten::val part = parts[i];
+      auto p =
+          parse(part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
+      if (!p.ok()) return p.status();
+      if (!p->complete)
+        return Status(ErrorCode::kParseError,
+                      std::string(what) + ": the header prefix is incomplete");
+      headers->push_back(std::move(p->header));
+    }
+    return vram::Status::Ok();
+  };
   vram::Result<vram::FileModel> model =
       Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
   if (kind == "gguf") {
     std::vector<vram::GgufHeader> headers;
-    for (size_t i = 0; i < count; ++i) {
-      const emscripten::val part = parts[i];
-      vram::Result<vram::GgufParse> p = vram::ParseGgufHeader(
-          part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
-      if (!p.ok()) return vram::ErrorJson(p.status());
-      if (!p->complete)
-        return vram::ErrorJson(
-            Status(ErrorCode::kParseError, "gguf: the header prefix is incomplete"));
-      headers.push_back(std::move(p->header));
-    }
+    const Status parsed = parse_parts(
+        "gguf", [](const std::string& b, uint64_t n) { return vram::ParseGgufHeader(b, n); },
+        &headers);
+    if (!parsed.ok()) return vram::ErrorJson(parsed);
     model = vram::FileModelFromGguf(headers);
   } else if (kind == "safetensors") {
     vram::Result<vram::ModelDescription> base = vram::ModelFromHfConfig(text("config"));
     if (!base.ok()) return vram::ErrorJson(base.status());
     std::vector<vram::SafetensorsHeader> headers;
-    for (size_t i = 0; i < count; ++i) {
-      const emscripten::val part = parts[i];
-      vram::Result<vram::SafetensorsParse> p = vram::ParseSafetensorsHeader(
-          part["bytes"].as<std::string>(), static_cast<uint64_t>(part["size"].as<double>()));
-      if (!p.ok()) return vram::ErrorJson(p.status());
-      if (!p->complete) {
-        return vram::ErrorJson(
-            Status(ErrorCode::kParseError, "safetensors: the header prefix is incomplete"));
-      }
-      headers.push_back(std::move(p->header));
-    }
+    const Status parsed = parse_parts(
+        "safetensors",
+        [](const std::string& b, uint64_t n) { return vram::ParseSafetensorsHeader(b, n); },
+        &headers);
+    if (!parsed.ok()) return vram::ErrorJson(parsed);
     vram::Result<vram::SafetensorsIndex> index = vram::SafetensorsIndex{};
     if (!text("index").empty()) {
       index = vram::ParseSafetensorsIndex(text("index"));

@@ -16,6 +16,7 @@
 #include <set>
 
 #include "json_fields.h"
+#include "numeric.h"
 #include "vram/config.h"
 
 namespace vram {
@@ -32,14 +33,8 @@ Status LimitError(const std::string& message) {
 /// Returned when the prefix ends early; the reader then knows how many bytes it needs.
 Status NeedMore() { return Status(ErrorCode::kOutOfRange, "GGUF: need more bytes"); }
 
-std::string Num(uint64_t v) { return std::to_string(v); }
-
-std::string Quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (s.size() > 80) out += "...";
-  return out + "'";
-}
+using internal::Num;
+using internal::Quoted;
 
 /// Little-endian reads from a prefix, recording how long the prefix must be when it ends.
 class Reader {

@@ -34,8 +34,11 @@ Result<FileModel> FileModelFromSafetensors(ModelDescription model,
                                            const SafetensorsIndex* index) {
   if (files.empty())
     return Status(ErrorCode::kInvalidArgument, "safetensors: no shard headers were given");
+  Result<SafetensorsPlan> plan = PlanWeightsFromSafetensors(model, files);
+  if (!plan.ok()) return plan.status();
+  // The plan has summarized the shards already: the index is checked against that summary.
+  const SafetensorsSummary& summary = plan->checkpoint;
   std::vector<std::string> notes;
-  const SafetensorsSummary summary = SummarizeSafetensors(files);
   if (index != nullptr) {
     if (index->total_size != 0 && index->total_size != summary.bytes) {
       notes.push_back("the index's metadata.total_size (" + Thousands(index->total_size) +
@@ -46,25 +49,22 @@ Result<FileModel> FileModelFromSafetensors(ModelDescription model,
                       " tensors but the shards hold " + Thousands(summary.tensors));
     }
   }
-  Result<SafetensorsPlan> plan = PlanWeightsFromSafetensors(model, files);
-  if (!plan.ok()) return plan.status();
   std::string by_dtype;
-  for (const auto& [dtype, bytes] : plan->checkpoint.bytes_by_dtype) {
+  for (const auto& [dtype, bytes] : summary.bytes_by_dtype) {
     by_dtype += (by_dtype.empty() ? "" : ", ") + dtype + " " + Thousands(bytes);
   }
   FileModel out;
   out.model = std::move(model);
-  out.model.warnings.insert(out.model.warnings.begin(),
-                            "safetensors: " + Thousands(plan->checkpoint.tensors) + " tensors in " +
-                                std::to_string(files.size()) + " file(s), " +
-                                Thousands(plan->checkpoint.bytes) + " bytes (" + by_dtype + "), " +
-                                Thousands(plan->checkpoint.elements) +
-                                " stored values; only the headers were read");
+  out.model.warnings.insert(
+      out.model.warnings.begin(),
+      "safetensors: " + Thousands(summary.tensors) + " tensors in " + std::to_string(files.size()) +
+          " file(s), " + Thousands(summary.bytes) + " bytes (" + by_dtype + "), " +
+          Thousands(summary.elements) + " stored values; only the headers were read");
   for (std::string& n : notes) out.model.warnings.push_back(std::move(n));
   for (const std::string& w : plan->warnings) out.model.warnings.push_back(w);
   out.weights = std::move(plan->weights);
   out.stored = true;
-  out.file_bytes = plan->checkpoint.bytes;
+  out.file_bytes = summary.bytes;
   return out;
 }
 

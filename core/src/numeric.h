@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace vram::internal {
 
@@ -20,6 +21,17 @@ inline std::string Thousands(uint64_t v) {
     out.push_back(digits[i]);
   }
   return out;
+}
+
+/// A number as text (for error messages).
+inline std::string Num(uint64_t v) { return std::to_string(v); }
+
+/// Text from a file quoted for an error message: at most 80 characters, non-printable ones as '?'.
+inline std::string Quoted(std::string_view s) {
+  std::string out = "'";
+  for (char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  if (s.size() > 80) out += "...";
+  return out + "'";
 }
 
 /// Bytes as "12.34 GiB" (2^30 bytes).

@@ -10,20 +10,15 @@
 #include <unordered_map>
 
 #include "json_fields.h"
+#include "numeric.h"
 
 namespace vram {
 namespace {
 
 using internal::Json;
 
-std::string Num(uint64_t v) { return std::to_string(v); }
-
-std::string Quoted(std::string_view s) {
-  std::string out = "'";
-  for (char c : s.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (s.size() > 80) out += "...";
-  return out + "'";
-}
+using internal::Num;
+using internal::Quoted;
 
 struct DtypeBits {
   const char* name;
