@@ -824,17 +824,20 @@ function addModel(entry) {
  */
 function configModel(config, source, id = `custom-${++importCount}`) {
   const result = engine.calculate({ mode: 'inference' }, config);
-  const text = JSON.stringify(config);
-  const share = toBase64Url(text);
-  const fits = share.length <= MAX_SHARE_CHARS;
   return {
     id, name: `${source}${config.model_type ? ` (${config.model_type})` : ''}`, family: 'Your models', source,
     parameters: result.parameters, active_parameters: result.active_parameters,
     max_context: config.max_position_embeddings ?? config.text_config?.max_position_embeddings ?? null,
-    config, imported: 'config', share: fits ? share : '',
-    shareNote: fits ? 'the link to this page carries its config.json'
-      : `its config.json (${fmt.count(text.length)} characters) is too long for a link, so links show the default model`,
+    config, imported: 'config', ...linkFor(config),
   };
+}
+
+/** { share, shareNote }: the `config` link parameter of a config.json, or '' when too long. */
+function linkFor(config) {
+  const text = JSON.stringify(config);
+  const share = toBase64Url(text);
+  return share.length <= MAX_SHARE_CHARS ? { share, shareNote: 'the link to this page carries its config.json' }
+    : { share: '', shareNote: `its config.json (${fmt.count(text.length)} characters) is too long for a link, so links show the default model` };
 }
 
 /** The model a link's `config` parameter carries, or null when it is not a valid config. */
@@ -894,6 +897,14 @@ async function runImport(what, job) {
   }
 }
 
+/** What runImport needs for a model read from files. A GGUF runs in llama.cpp; llama.cpp cannot
+ * load safetensors, so it gives way to vLLM. */
+function storedResult(entry, read) {
+  const imported = entry.config;
+  const runtime = imported.weights_format === 'gguf-file' ? 'llamacpp' : state.runtime === 'llamacpp' ? 'vllm' : null;
+  return { entry, runtime, note: `weights ${fmt.bytes(imported.weights_bytes, state.unit)} as stored; ${read}` };
+}
+
 function importFileList(files) {
   const list = [...files];
   if (!list.length) return;
@@ -902,9 +913,7 @@ function importFileList(files) {
     const out = await mf.importFiles(engine, list);
     const read = `read ${fmt.bytes(out.bytesRead, 'MB')} of ${fmt.bytes(total, 'GB')}`;
     if (out.model) {
-      const entry = addModel(fileModel(out.model, out.source));
-      const runtime = out.model.weights_format === 'gguf-file' ? 'llamacpp' : state.runtime === 'llamacpp' ? 'vllm' : null;
-      return { entry, runtime, note: `weights ${fmt.bytes(out.model.weights_bytes, state.unit)} as stored; ${read}` };
+      return storedResult(addModel(fileModel(out.model, out.source)), read);
     }
     return { entry: addModel(configModel(out.config, out.source)), note: read };
   });
@@ -916,7 +925,6 @@ const LOCAL_HUB = (() => {
   const hub = new URLSearchParams(location.search).get('hub');
   return hub && /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(hub) ? hub : null;
 })();
-const hubEndpoint = () => LOCAL_HUB;
 
 function importFromHub() {
   const repo = $('import-repo').value;
@@ -924,7 +932,7 @@ function importFromHub() {
   const ggufFile = $('import-gguf-row').hidden ? undefined : $('import-gguf').value || undefined;
   runImport(repo.trim() || 'the repository', async (mf) => {
     const out = await mf.loadFromHub(engine, repo, {
-      endpoint: hubEndpoint() ?? mf.DEFAULT_HUB, token: hubToken, ggufFile, online: () => navigator.onLine,
+      endpoint: LOCAL_HUB ?? mf.DEFAULT_HUB, token: hubToken, ggufFile, online: () => navigator.onLine,
     });
     if (out.ggufFiles.length > 1) {
       const select = $('import-gguf');
@@ -937,21 +945,18 @@ function importFromHub() {
       const entry = fileModel(out.model, out.model.source || out.repo);
       if (out.config) {
         // A safetensors checkpoint: its config.json still travels in a link (without the bytes).
-        const viaConfig = configModel(out.config, out.repo, entry.id);
-        Object.assign(entry, { share: viaConfig.share, shareNote: viaConfig.share
-          ? 'the link to this page carries its config.json (the weights then follow torch_dtype, not the files)' : viaConfig.shareNote });
+        const link = linkFor(out.config);
+        Object.assign(entry, { share: link.share, shareNote: link.share
+          ? 'the link to this page carries its config.json (the weights then follow torch_dtype, not the files)' : link.shareNote });
       }
-      addModel(entry);
-      const runtime = out.model.weights_format === 'gguf-file' ? 'llamacpp' : state.runtime === 'llamacpp' ? 'vllm' : null;
-      return { entry, runtime, note: `weights ${fmt.bytes(out.model.weights_bytes, state.unit)} as stored; ${read}` };
+      return storedResult(addModel(entry), read);
     }
     return { entry: addModel(configModel(out.config, out.repo)), note: read };
   });
 }
 
 function startImport() {
-  const host = hubEndpoint();
-  if (host) $('import-hub-host').textContent = `${host} (a local mirror)`;
+  if (LOCAL_HUB) $('import-hub-host').textContent = `${LOCAL_HUB} (a local mirror)`;
   $('import-files').addEventListener('change', (e) => {
     importFileList(e.target.files);
     e.target.value = '';  // the same file again is a new import

@@ -135,13 +135,17 @@ function importGguf(engine, headers, source) {
     }
     if (headers.length !== count) throw new ImportError(`gguf: give each of the ${count} parts once`);
   }
-  return engine.importModel({ kind: 'gguf', source }, headers.map((h) => ({ bytes: h.bytes, size: h.size })));
+  return coreImport(engine, { kind: 'gguf', source }, headers);
 }
 
 function importSafetensors(engine, headers, configText, indexText, source) {
+  return coreImport(engine, { kind: 'safetensors', source, config: configText, index: indexText }, headers);
+}
+
+/** The core builds the model from the header prefixes; its error becomes the user's message. */
+function coreImport(engine, spec, headers) {
   try {
-    return engine.importModel({ kind: 'safetensors', source, config: configText, index: indexText },
-      headers.map((h) => ({ bytes: h.bytes, size: h.size })));
+    return engine.importModel(spec, headers.map((h) => ({ bytes: h.bytes, size: h.size })));
   } catch (error) {
     if (error instanceof EngineError) throw new ImportError(error.message);
     throw error;
@@ -168,12 +172,7 @@ export async function importFiles(engine, fileList) {
     const headers = [];
     for (const f of byKind.gguf) headers.push(await readHeader(engine, 'gguf', blobReader(f), f.size, f.name));
     const source = byKind.gguf.map((f) => f.name).sort()[0];
-    try {
-      return { model: importGguf(engine, headers, source), source, bytesRead: sum(headers) };
-    } catch (error) {
-      if (error instanceof EngineError) throw new ImportError(error.message);
-      throw error;
-    }
+    return { model: importGguf(engine, headers, source), source, bytesRead: sum(headers) };
   }
   if (byKind.config.length > 1) throw new ImportError('files: give one config.json');
   const configText = byKind.config.length ? await smallText(byKind.config[0], 'config.json') : '';
