@@ -167,7 +167,7 @@ void PrepareRequest(const PlannerFlags& f, const std::string& presets_dir, vram:
   if (!s.ok()) Fail(s.message());
   // vLLM sizes its reservation (and its scheduler defaults) from the device; the planner does the
   // same internally, so only vLLM's echoed inputs change.
-  if (request->inference.runtime == vram::Runtime::kVllm) request->inference.device_memory_bytes = d->usable_memory_bytes();
+  if (vram::DescribeRuntime(request->inference.runtime).needs_device_memory) request->inference.device_memory_bytes = d->usable_memory_bytes();
 }
 
 void ListGpus(const std::string& presets_dir, bool json) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "json_fields.h"
+#include "runtime/profile.h"
 #include "vram/config.h"
 
 namespace vram {
@@ -322,7 +323,7 @@ std::string CalculationToJson(const Calculation& c) {
   kv["bytes_per_token"] = e.kv_bytes_per_token;
   kv["tokens_per_sequence"] = e.kv_tokens_per_sequence;
   j["kv_cache"] = std::move(kv);
-  if (q.runtime == Runtime::kVllm) {
+  if (runtime::ProfileOf(q.runtime).BudgetsFromDevice()) {
     OrderedJson vllm;
     vllm["reserved_bytes"] = e.runtime_reserved_bytes;
     vllm["kv_capacity_tokens"] = e.kv_capacity_tokens;

@@ -41,4 +41,11 @@ inline std::string GiB(double bytes) {
   return buf;
 }
 
+/// `v` with `digits` decimals.
+inline std::string Fixed(double v, int digits) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
 }  // namespace vram::internal

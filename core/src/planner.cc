@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 
+#include "runtime/profile.h"
 #include "world.h"
 
 namespace vram {
@@ -33,8 +34,7 @@ using internal::Fixed;
 
 SplitMode ResolveSplit(SplitMode split, Runtime runtime) {
   if (split != SplitMode::kAuto) return split;
-  return runtime == Runtime::kLlamaCpp || runtime == Runtime::kTransformers ? SplitMode::kLayer
-                                                                              : SplitMode::kTensor;
+  return runtime::ProfileOf(runtime).DefaultSplit();
 }
 
 /// Where a tensor sits when the model is cut into layers: its layer, or the input (token and
@@ -49,14 +49,9 @@ Slot SlotOf(const ModelDescription& m, const TensorInfo& t) {
   return Slot::kOutput;
 }
 
-/// Bytes a tensor occupies on the device. llama.cpp: the CUDA buffer rule (an untied token_embd
-/// stays on the CPU); everything else: the stored bytes.
+/// Bytes a tensor occupies on the device, by the runtime's rule.
 uint64_t DeviceBytes(const ModelDescription& m, const WeightPlan& p, size_t i, Runtime runtime) {
-  const TensorInfo& t = m.tensors[i];
-  const TensorStorage& s = p.tensors[i];
-  if (runtime != Runtime::kLlamaCpp || !p.format.is_gguf()) return s.bytes;
-  if (t.role == TensorRole::kTokenEmbedding && !m.tied_embeddings) return 0;
-  return LlamaCppCudaTensorBytes(t, s);
+  return runtime::ProfileOf(runtime).TensorDeviceBytes(m, p, i);
 }
 
 /// Bytes decode reads from a tensor per token (the rule of WeightPlan::bytes_read_per_token).
@@ -197,7 +192,10 @@ Result<Placement> PlaceLayers(const ModelDescription& m, const WeightPlan& p, Ru
                   : slot == Slot::kOutput ? DeviceOfItem(n_layer, n_layer, count)
                                           : DeviceOfItem(std::min<int64_t>(t.layer, n_layer - 1), n_layer, count);
     weights[static_cast<size_t>(d)] += DeviceBytes(m, p, i, runtime);
-    if (runtime == Runtime::kLlamaCpp && slot == Slot::kInput && t.role == TensorRole::kTokenEmbedding) continue;
+    if (runtime::ProfileOf(runtime).TokenEmbeddingOnHost() && slot == Slot::kInput &&
+        t.role == TensorRole::kTokenEmbedding) {
+      continue;
+    }
     if (t.is_routed_expert()) {
       experts[static_cast<size_t>(d)] += p.tensors[i].bytes;
     } else {
@@ -244,11 +242,7 @@ Result<Placement> PlaceTensorParallel(const ModelDescription& m, const WeightPla
   if (t == 1) return PlaceLayers(m, p, runtime, 1);
   const AttentionGeometry& g = m.attention;
   const bool mla = g.mla_kv_lora_rank > 0;
-  if (runtime == Runtime::kLlamaCpp) {
-    return Status(ErrorCode::kUnsupported,
-                  "split: llama.cpp's multi-GPU default is the layer split; its row split is not modelled "
-                  "(use --split layer)");
-  }
+  VRAM_RETURN_IF_ERROR(runtime::ProfileOf(runtime).CheckTensorSplit());
   if (g.num_query_heads % t != 0) {
     return Status(ErrorCode::kUnsupported,
                   "gpus: tensor parallelism splits the " + std::to_string(g.num_query_heads) +
@@ -379,10 +373,7 @@ Result<Placement> Place(const ModelDescription& m, const WeightPlan& p, Runtime 
 /// Memory one device offers: usable memory; vLLM takes ceil(memory x utilization) and keeps its
 /// CUDA context outside that budget.
 uint64_t Capacity(const Device& d, const InferenceRequest& r) {
-  const uint64_t usable = d.usable_memory_bytes();
-  if (r.runtime != Runtime::kVllm) return usable;
-  const uint64_t reserved = static_cast<uint64_t>(std::ceil(static_cast<double>(usable) * r.gpu_memory_utilization));
-  return std::min(usable, reserved + world::kPytorchCudaContextBytes);
+  return runtime::ProfileOf(r.runtime).Capacity(d, r);
 }
 
 InferenceRequest ForDevice(InferenceRequest r, const Device& d) {
@@ -427,22 +418,16 @@ Result<FitResult> FitPlaced(const Placement& pl, const ModelDescription& m, cons
   }
   f.split_overhead_bytes = sum > f.single_device_bytes ? sum - f.single_device_bytes : 0;
   f.notes = pl.notes;
-  if (r.runtime == Runtime::kVllm) {
-    f.notes.push_back("vLLM: capacity is gpu_memory_utilization x memory (" + Fixed(r.gpu_memory_utilization, 2) +
-                      ") plus the CUDA context it does not budget");
-  }
-  if (hw.device->device_class() != DeviceClass::kDiscreteGpu && r.runtime != Runtime::kTheoretical) {
+  const runtime::Profile& profile = runtime::ProfileOf(r.runtime);
+  if (const std::string note = profile.CapacityNote(r); !note.empty()) f.notes.push_back(note);
+  if (hw.device->device_class() != DeviceClass::kDiscreteGpu && profile.CountsCudaOverhead()) {
     f.notes.push_back("the runtime overhead counted is a CUDA context's; Metal and CPU backends need less");
   }
   return f;
 }
 
 Status CheckRuntimeOnDevice(const InferenceRequest& r, const Device& d) {
-  if (d.device_class() != DeviceClass::kDiscreteGpu && r.runtime == Runtime::kVllm) {
-    return Status(ErrorCode::kUnsupported, "gpu: vLLM needs a discrete GPU; '" + d.id + "' is " +
-                                               (d.device_class() == DeviceClass::kApple ? "Apple silicon" : "a CPU system"));
-  }
-  return Status::Ok();
+  return runtime::ProfileOf(r.runtime).CheckDevice(d);
 }
 
 // --- Rooflines ------------------------------------------------------------------------------
@@ -452,19 +437,6 @@ struct Efficiency {
   double layer_seconds = 0;
   double compute = 0;
 };
-
-/// Fixed decode cost per layer of transformers' Python-driven forward pass, by weight scheme.
-double TransformersLayerSeconds(const WeightFormat& f) {
-  switch (f.scheme) {
-    case QuantScheme::kDense:
-      return world::kDecodeLayerSecondsTransformersDense;
-    case QuantScheme::kLlmInt8:
-    case QuantScheme::kBnb4:
-      return world::kDecodeLayerSecondsTransformersBitsandbytes;
-    default:
-      return world::kDecodeLayerSecondsTransformersQuantized;
-  }
-}
 
 Efficiency EfficiencyOf(const Device& d, Runtime runtime, const WeightFormat& format) {
   switch (d.device_class()) {
@@ -479,16 +451,8 @@ Efficiency EfficiencyOf(const Device& d, Runtime runtime, const WeightFormat& fo
                         : d.vendor == "nvidia" && d.category == "consumer"
                             ? world::kPrefillEfficiencyGpuConsumer  // GeForce: FP32-accumulate figure
                             : world::kPrefillEfficiencyGpuFullRate;
-  switch (runtime) {
-    case Runtime::kVllm:
-      return {world::kDecodeBandwidthEfficiencyVllm, world::kDecodeLayerSecondsVllm, prefill};
-    case Runtime::kTransformers:
-      return {world::kDecodeBandwidthEfficiencyGpu, TransformersLayerSeconds(format), prefill};
-    case Runtime::kTheoretical:
-    case Runtime::kLlamaCpp:
-      break;
-  }
-  return {world::kDecodeBandwidthEfficiencyGpu, world::kDecodeLayerSecondsGpu, prefill};
+  const runtime::Profile& profile = runtime::ProfileOf(runtime);
+  return {profile.GpuBandwidthEfficiency(), profile.GpuLayerSeconds(format), prefill};
 }
 
 /// Dense TFLOPS for the arithmetic a weight format runs in.
@@ -661,22 +625,7 @@ Result<ThroughputEstimate> ThroughputPlaced(const Placement& pl, const ModelDesc
   }
   const Device& d = *hw.device;
   const bool gpu = d.device_class() == DeviceClass::kDiscreteGpu;
-  if (r.runtime == Runtime::kVllm) {
-    t.notes.push_back("decode uses llama.cpp's measured GPU efficiency, which published single-request vLLM runs "
-                      "agree with; vLLM prefill on data-centre GPUs is much faster than this");
-    if (!r.cuda_graphs) {
-      t.notes.push_back("without CUDA graphs (--enforce-eager) a published vLLM V1 run decoded 2.2x slower than "
-                        "this estimate");
-    }
-  } else if (r.runtime == Runtime::kTransformers && gpu) {
-    t.notes.push_back("transformers' generate() drives each layer from Python: " +
-                      Fixed(rf.eff.layer_seconds * 1e6, 0) + " us per layer (" +
-                      Fixed(t.fixed_seconds_per_token * 1e3, 1) +
-                      " ms per token) on top of the memory time, measured on an A100 server; a faster CPU lowers "
-                      "it, torch.compile with a static cache or fused kernels remove most of it");
-  } else if (r.runtime != Runtime::kLlamaCpp) {
-    t.notes.push_back("the efficiencies are llama.cpp's (measured); other runtimes differ");
-  }
+  runtime::ProfileOf(r.runtime).ThroughputNotes(r, gpu, rf.eff.layer_seconds, t.fixed_seconds_per_token, &t.notes);
   if (pl.split == SplitMode::kLayer && pl.count > 1) {
     t.notes.push_back("layer split: the devices take turns, so one request runs at one device's speed");
   }
@@ -829,22 +778,7 @@ Result<LimitSolution> MaxBatch(const ModelDescription& model, const WeightPlan& 
   return LargestFittingField(model, weights, request, hardware, &InferenceRequest::batch, kMaxBatch);
 }
 
-std::vector<std::string> WeightFormatLadder(Runtime runtime) {
-  switch (runtime) {
-    case Runtime::kLlamaCpp:
-      // Ordered by perplexity increase on Llama-3-70B (llama.cpp PR 6745, dranger003).
-      return {"gguf-f16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q4_k_m", "q4_k_s", "iq4_nl", "iq4_xs",
-              "q3_k_l", "q3_k_m", "iq3_m", "iq3_s", "q3_k_s", "iq3_xs", "iq3_xxs", "q2_k", "iq2_m",
-              "q2_k_s", "iq2_s", "iq2_xs", "iq2_xxs", "iq1_m", "iq1_s"};
-    case Runtime::kVllm:
-      return {"bf16", "fp8-e4m3", "gptq-8bit-g128", "awq-4bit-g128", "gptq-4bit-g128"};
-    case Runtime::kTransformers:
-      return {"bf16", "int8", "nf4-dq"};
-    case Runtime::kTheoretical:
-      return {"bf16", "fp8-e4m3", "int8", "q6_k", "q5_k_m", "q4_k_m", "nf4-dq", "q3_k_m", "q2_k"};
-  }
-  return {};
-}
+std::vector<std::string> WeightFormatLadder(Runtime runtime) { return runtime::ProfileOf(runtime).WeightLadder(); }
 
 std::optional<double> WeightFormatQualityLossPercent(std::string_view id) {
   // Llama-3-70B, wiki.test, delta against F16: https://github.com/ggml-org/llama.cpp/pull/6745
@@ -929,7 +863,7 @@ struct OffloadContext {
 Result<OffloadContext> MakeOffloadContext(const ModelDescription& m, const WeightPlan& p, const InferenceRequest& request,
                                           const HardwareConfig& hw) {
   VRAM_RETURN_IF_ERROR(CheckInputs(m, p, request, hw));
-  if (request.runtime != Runtime::kLlamaCpp) {
+  if (!runtime::ProfileOf(request.runtime).OffloadsToHost()) {
     return Status(ErrorCode::kUnsupported, "runtime: offloading layers or experts to RAM is modelled for llama.cpp only");
   }
   if (hw.count != 1) return Status(ErrorCode::kUnsupported, "gpus: offload is planned for one GPU; got " + std::to_string(hw.count));
@@ -951,7 +885,7 @@ Result<OffloadContext> MakeOffloadContext(const ModelDescription& m, const Weigh
 
 /// Decode seconds per token with `gpu_read` bytes read on the GPU and `host_read` in RAM.
 double OffloadSeconds(const OffloadContext& c, double gpu_read, double host_read) {
-  const Efficiency eff = EfficiencyOf(*c.hw.device, Runtime::kLlamaCpp, WeightFormat{});
+  const Efficiency eff = EfficiencyOf(*c.hw.device, c.request.runtime, WeightFormat{});
   return gpu_read / (static_cast<double>(c.hw.device->memory_bandwidth_bytes_per_s) * eff.bandwidth) +
          host_read / (c.host_bandwidth * world::kDecodeBandwidthEfficiencyCpu) +
          static_cast<double>(c.n_layer) * eff.layer_seconds;
@@ -980,7 +914,7 @@ Result<LayerOffloadState> GpuSideOfLayers(const OffloadContext& c, int64_t g) {
     const Slot slot = SlotOf(m, t);
     const bool on_gpu = (slot == Slot::kLayer && t.layer >= first) || (slot == Slot::kOutput && output) ||
                         (slot == Slot::kInput && output);  // position embeddings follow the plan's GPU total
-    if (on_gpu) s.gpu_weights += DeviceBytes(m, p, i, Runtime::kLlamaCpp);
+    if (on_gpu) s.gpu_weights += DeviceBytes(m, p, i, c.request.runtime);
   }
   std::unique_ptr<ModelDescription> sk = Skeleton(m, first, c.n_layer, output);
   std::unique_ptr<WeightPlan> sp = SkeletonPlan(p, s.gpu_weights, p.token_embedding_bytes);
@@ -1064,7 +998,7 @@ Result<OffloadPlan> PlanExpertOffload(const ModelDescription& model, const Weigh
   for (size_t i = 0; i < model.tensors.size(); ++i) {
     const TensorInfo& t = model.tensors[i];
     if (!t.is_routed_expert() || t.layer < 0 || t.layer >= c.n_layer) continue;
-    expert_device[static_cast<size_t>(t.layer)] += DeviceBytes(model, weights, i, Runtime::kLlamaCpp);
+    expert_device[static_cast<size_t>(t.layer)] += DeviceBytes(model, weights, i, c.request.runtime);
     expert_read[static_cast<size_t>(t.layer)] += ReadBytes(model, weights, i);
     expert_stored[static_cast<size_t>(t.layer)] += weights.tensors[i].bytes;
   }
@@ -1322,20 +1256,11 @@ double SpeedOf(const ModelDescription& m, const WeightPlan& p, const InferenceRe
 }
 
 void AdviseFlashAttention(const AdviceContext& c, std::vector<Advice>* out) {
-  InferenceRequest r = c.request;
-  std::string change;
-  FieldChange field;
-  if (r.runtime == Runtime::kLlamaCpp && !r.flash_attention) {
-    r.flash_attention = true;
-    change = "--flash-attn on";
-    field = FieldChange::Boolean("flash_attention", true);
-  } else if (r.runtime == Runtime::kTransformers && r.attention_impl == AttentionImpl::kEager) {
-    r.attention_impl = AttentionImpl::kSdpa;
-    change = "--attn-impl sdpa";
-    field = FieldChange::String("attn_impl", "sdpa");
-  } else {
-    return;
-  }
+  const runtime::AttentionChange fused = runtime::ProfileOf(c.request.runtime).FusedAttention(c.request);
+  if (!fused.available) return;
+  const InferenceRequest& r = fused.request;
+  const std::string& change = fused.change;
+  const FieldChange& field = fused.field;
   Result<FitResult> f = Fit(*c.model, *c.weights, r, c.hardware);
   if (!f.ok()) return;
   Advice a;
@@ -1350,13 +1275,7 @@ void AdviseFlashAttention(const AdviceContext& c, std::vector<Advice>* out) {
 }
 
 void AdviseKvCache(const AdviceContext& c, std::vector<Advice>* out) {
-  std::vector<KvDType> options;
-  switch (c.request.runtime) {
-    case Runtime::kLlamaCpp:
-    case Runtime::kTheoretical: options = {KvDType::kQ8_0, KvDType::kQ4_0}; break;
-    case Runtime::kVllm: options = {KvDType::kF8}; break;
-    case Runtime::kTransformers: return;
-  }
+  const std::vector<KvDType> options = runtime::ProfileOf(c.request.runtime).SmallerCacheTypes();
   const double bytes_now = c.request.kv_dtype == KvDType::kF32 ? 4.0 : c.request.kv_dtype == KvDType::kF8 ? 1.0
                            : c.request.kv_dtype == KvDType::kQ8_0 ? 34.0 / 32.0
                            : c.request.kv_dtype == KvDType::kQ4_0 ? 18.0 / 32.0 : 2.0;
@@ -1367,11 +1286,7 @@ void AdviseKvCache(const AdviceContext& c, std::vector<Advice>* out) {
     r.kv_dtype = d;
     std::string change = std::string("--kv-dtype ") + KvDTypeName(d);
     std::vector<FieldChange> apply = {FieldChange::String("kv_dtype", KvDTypeName(d))};
-    if (r.runtime == Runtime::kLlamaCpp && !r.flash_attention) {
-      r.flash_attention = true;  // llama.cpp quantizes V only with flash attention
-      change += " --flash-attn on";
-      apply.push_back(FieldChange::Boolean("flash_attention", true));
-    }
+    runtime::ProfileOf(r.runtime).CacheTypeChange(&r, &change, &apply);
     Result<FitResult> f = Fit(*c.model, *c.weights, r, c.hardware);
     if (!f.ok()) continue;
     Advice a;
@@ -1467,7 +1382,7 @@ void AdviseLimits(const AdviceContext& c, std::vector<Advice>* out) {
 }
 
 void AdviseOffload(const AdviceContext& c, std::vector<Advice>* out) {
-  if (c.request.runtime != Runtime::kLlamaCpp || c.hardware.count != 1) return;
+  if (!runtime::ProfileOf(c.request.runtime).OffloadsToHost() || c.hardware.count != 1) return;
   Result<OffloadPlan> layers = PlanLayerOffload(*c.model, *c.weights, c.request, c.hardware);
   if (layers.ok() && layers->possible && layers->gpu_layers < layers->total_layers) {
     Advice a;

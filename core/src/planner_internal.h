@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "numeric.h"
 #include "vram/model.h"
 #include "vram/status.h"
 
@@ -29,13 +30,6 @@ Result<int64_t> LargestFitting(int64_t cap, Fits fits) {
     (*ok ? lo : hi) = mid;
   }
   return lo;
-}
-
-/// `v` with `digits` decimals.
-inline std::string Fixed(double v, int digits) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
 }
 
 /// Multiply-accumulate parameters one token goes through (linear weights, routed experts at

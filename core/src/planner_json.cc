@@ -10,6 +10,7 @@
 #include "vram/calculator.h"
 #include "vram/config.h"
 #include "vram/planner.h"
+#include "runtime/profile.h"
 
 namespace vram {
 
@@ -326,7 +327,7 @@ Result<std::string> HardwareSummaryJson(const ModelDescription& model, const Wei
   OrderedJson h = HardwareEcho(hw);
   h["fit"] = FitJson(*f);
   h["throughput"] = ThroughputJson(*t);
-  if (!f->fits && request.runtime == Runtime::kLlamaCpp && hw.count == 1) {
+  if (!f->fits && runtime::ProfileOf(request.runtime).OffloadsToHost() && hw.count == 1) {
     Result<OffloadPlan> o = PlanLayerOffload(model, weights, request, hw);
     if (o.ok()) h["offload"] = OffloadJson(*o);
   }
@@ -529,7 +530,7 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
     if (d == nullptr) {
       return error(Status(ErrorCode::kNotFound, "gpu: unknown device '" + p.gpu.substr(0, 60) + "'"));
     }
-    if (request.value().inference.runtime == Runtime::kVllm) {
+    if (runtime::ProfileOf(request.value().inference.runtime).BudgetsFromDevice()) {
       request.value().inference.device_memory_bytes = d->usable_memory_bytes();
     }
   }

@@ -30,6 +30,24 @@ const char* RuntimeName(Runtime runtime);
 /// Parses a runtime name.
 Result<Runtime> ParseRuntime(std::string_view name);
 
+/// What front ends need to know of a runtime; each runtime's rules live in one file of
+/// core/src/runtime/.
+struct RuntimeInfo {
+  Runtime id = Runtime::kTheoretical;
+  std::string name;             ///< "llamacpp".
+  std::string display_name;     ///< "llama.cpp".
+  std::string default_weights;  ///< The format to start from: "q4_k_m".
+  std::vector<std::string> weight_families;  ///< Format families it loads; empty = all.
+  std::vector<std::string> option_fields;    ///< Request fields only this runtime reads.
+  bool needs_device_memory = false;  ///< Its budget depends on the device (vLLM).
+  bool offloads_to_host = false;     ///< Layers and experts can live in host RAM.
+};
+
+/// Every runtime, in the order front ends list them.
+std::vector<RuntimeInfo> ListRuntimes();
+/// One runtime's description.
+RuntimeInfo DescribeRuntime(Runtime runtime);
+
 /// The ggml backend llama.cpp runs on: CUDA (token embeddings stay on the host, CUDA context,
 /// 128-byte tensor alignment) or the CPU (every tensor in host RAM, 32-byte alignment).
 enum class LlamaCppBackend : uint8_t { kCuda, kCpu };
