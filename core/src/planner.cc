@@ -714,8 +714,22 @@ Result<DeviceCountSolution> SmallestDeviceCount(const ModelDescription& model, c
   hw.count = 1;
   VRAM_RETURN_IF_ERROR(CheckInputs(model, weights, request, hw));
   const int top = hw.device->can_pool() ? std::max(1, std::min(max_devices, kMaxDevices)) : 1;
+  // Splitting never shrinks the sum of the weights and caches over the devices, so fewer than
+  // ceil((weights + cache) / capacity) devices cannot hold them: start the search there.
+  int first = 1;
+  if (top > 1) {
+    const InferenceRequest r = ForDevice(request, *hw.device);
+    Result<InferenceEstimate> whole = EstimateNumbers(model, weights, r);
+    if (!whole.ok()) return whole.status();
+    const uint64_t capacity = Capacity(*hw.device, r);
+    if (capacity > 0) {
+      const uint64_t shared = whole->weights_bytes + whole->kv_cache_bytes;
+      first = static_cast<int>(std::min<uint64_t>(CeilDiv(shared, capacity), static_cast<uint64_t>(top)));
+      first = std::max(first, 1);
+    }
+  }
   DeviceCountSolution out;
-  for (int n = 1; n <= top; ++n) {
+  for (int n = first; n <= top; ++n) {
     Result<Placement> pl = Place(model, weights, request.runtime, hw.split, n);
     if (!pl.ok()) {
       if (pl.status().code() == ErrorCode::kUnsupported) continue;  // e.g. heads not divisible by n

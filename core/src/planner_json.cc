@@ -69,6 +69,25 @@ OrderedJson FitJson(const FitResult& f) {
   return j;
 }
 
+OrderedJson FitTableJson(const std::vector<FitTableRow>& rows) {
+  OrderedJson out = OrderedJson::array();
+  for (const FitTableRow& r : rows) {
+    OrderedJson j;
+    j["gpu"] = r.device->id;
+    j["capacity_bytes"] = r.capacity_bytes;
+    j["headroom_bytes"] = r.headroom_bytes;
+    j["fits"] = r.fits_one;
+    j["gpus"] = r.devices_needed > 0 ? OrderedJson(r.devices_needed) : OrderedJson(nullptr);
+    j["decode_tokens_per_s"] = r.devices_needed > 0 && r.decode_tokens_per_s > 0
+                                   ? OrderedJson(Round(r.decode_tokens_per_s, 0.01))
+                                   : OrderedJson(nullptr);
+    j["price_usd"] = Optional(r.price_usd, 0.01);
+    if (!r.unsupported.empty()) j["unsupported"] = r.unsupported;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 OrderedJson ThroughputJson(const ThroughputEstimate& t) {
   OrderedJson j;
   j["decode_tokens_per_s"] = Round(t.decode_tokens_per_s, 0.01);
@@ -525,7 +544,7 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
                         "request: field 'config' is not used with a model read from files (it has its own)"));
   }
   const std::vector<Device>* devices = &device_list;
-  if (p.action != "recommend" && !request->is_training()) {
+  if (p.action != "recommend" && p.action != "fit-table" && !request->is_training()) {
     const Device* d = FindDevice(*devices, p.gpu);
     if (d == nullptr) {
       return error(Status(ErrorCode::kNotFound, "gpu: unknown device '" + p.gpu.substr(0, 60) + "'"));
@@ -544,6 +563,16 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
   }
   if (!c.ok()) return error(c.status());
   const bool training = c->request.is_training();
+  if (p.action == "fit-table") {
+    Result<std::vector<FitTableRow>> rows =
+        training ? TrainingFitTable(c->model, c->request.training, *devices)
+                 : FitTable(c->model, c->weights, c->request.inference, *devices);
+    if (!rows.ok()) return error(rows.status());
+    OrderedJson j;
+    j["action"] = "fit-table";
+    j["devices"] = FitTableJson(*rows);
+    return Dump(j);
+  }
   if (p.action == "summary") {
     Result<std::string> extra =
         training ? TrainingHardwareSummaryJson(c->model, c->request.training, *devices, p)

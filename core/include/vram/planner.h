@@ -369,6 +369,31 @@ Result<LimitSolution> MaxSeqLen(const ModelDescription& model, const TrainingReq
 Result<AdviceResult> AdviseTraining(const ModelDescription& model, const TrainingRequest& request,
                                     const HardwareConfig& hardware);
 
+// --- The fit table: every device at once ----------------------------------------------------------
+
+/// One device of the fit table.
+struct FitTableRow {
+  const Device* device = nullptr;
+  uint64_t capacity_bytes = 0;  ///< What one device offers this runtime (FitResult::capacity_bytes).
+  int64_t headroom_bytes = 0;   ///< On one device: capacity - total; negative when over.
+  bool fits_one = false;        ///< One device holds it.
+  /// Devices needed (identical ones, up to max_devices; training: the layout's GPU count when one
+  /// GPU of it fits); 0 when no count does.
+  int devices_needed = 0;
+  double decode_tokens_per_s = 0;  ///< At devices_needed; 0 when none or training.
+  std::optional<double> price_usd;  ///< devices_needed x the street price, when both are known.
+  std::string unsupported;  ///< Why the runtime cannot use this device ("" when it can).
+};
+
+/// The fit table of an inference workload: SmallestDeviceCount and EstimateThroughput per device,
+/// the same figures `vramcalc fit` prints.
+Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const WeightPlan& weights,
+                                          const InferenceRequest& request, const std::vector<Device>& devices,
+                                          int max_devices = 64);
+/// The fit table of a training step (FitTraining per device).
+Result<std::vector<FitTableRow>> TrainingFitTable(const ModelDescription& model, const TrainingRequest& request,
+                                                  const std::vector<Device>& devices);
+
 // --- Cost and power ------------------------------------------------------------------------------
 
 struct CostOptions {
@@ -401,7 +426,7 @@ Result<CostEstimate> EstimateCost(const Device& device, int count, const CostOpt
 /// Everything a planner action needs besides the model and workload.
 struct PlannerRequest {
   std::string action = "fit";  ///< "fit", "max-context", "max-batch", "best-format", "offload",
-                               ///< "recommend", "advise", "cost".
+                               ///< "recommend", "advise", "cost", "fit-table".
   std::string gpu;             ///< Device id (not needed by "recommend").
   int count = 1;
   SplitMode split = SplitMode::kAuto;
