@@ -29,10 +29,11 @@ cpSync(join(root, 'web', 'examples'), join(out, 'examples'), { recursive: true, 
 for (const name of ['vramcalc.js', 'vramcalc.wasm']) copyFileSync(join(wasmDir, name), join(out, name));
 
 const require = createRequire(import.meta.url);
-const vram = await require(join(wasmDir, 'vramcalc.js'))({ wasmBinary: readFileSync(join(wasmDir, 'vramcalc.wasm')) });
+const wasmModule = await require(join(wasmDir, 'vramcalc.js'))({ wasmBinary: readFileSync(join(wasmDir, 'vramcalc.wasm')) });
+const session = new wasmModule.Session();
 
 const models = JSON.parse(readFileSync(join(root, 'presets', 'models.json'), 'utf8')).models.map((m) => {
-  const r = JSON.parse(vram.calculateJson(JSON.stringify({ model: m.id, config: m.config })));
+  const r = JSON.parse(session.calculate(JSON.stringify({ model: m.id, config: m.config })));
   if (r.error) throw new Error(`preset ${m.id}: ${r.error.message}`);
   return {
     id: m.id, name: m.name, family: m.family, hf_repo: m.hf_repo, config_source: m.config_source,

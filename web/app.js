@@ -66,22 +66,22 @@ const NUMERIC = new Set(['context', 'batch', 'ubatch', 'gpu_memory_utilization',
   'lora_dropout', 'fsdp_shard_group', 'pp_microbatches']);
 const MODES = ['inference', 'train', 'lora', 'qlora'];
 const MODE_NAMES = { inference: 'Inference', train: 'Full training', lora: 'LoRA fine-tuning', qlora: 'QLoRA fine-tuning' };
-const RUNTIME_NAMES = { llamacpp: 'llama.cpp', vllm: 'vLLM', transformers: 'transformers', theoretical: 'theoretical minimum' };
-/** Inference options each runtime reads (the others are hidden and not sent). */
-const RUNTIME_FIELDS = {
-  llamacpp: ['llamacpp_backend', 'flash_attention', 'ubatch'],
-  theoretical: ['ubatch'],
-  transformers: ['attn_impl'],
-  vllm: ['gpu_memory_utilization', 'cuda_graphs', 'max_num_batched_tokens', 'max_num_seqs', 'block_size'],
-};
-/** Weight-format families each runtime loads (the core rejects the others). */
-const RUNTIME_FAMILIES = {
-  llamacpp: ['gguf'],
-  vllm: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4'],
-  transformers: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4', 'exl2'],
-  theoretical: null,
-};
-const RUNTIME_DEFAULT_WEIGHTS = { llamacpp: 'q4_k_m', vllm: 'bf16', transformers: 'bf16', theoretical: 'bf16' };
+/** Each runtime's name, the options it reads, the formats it loads and its usual format: read
+ * from the core's runtime profiles (engine.runtimes()) when the engine loads. */
+const RUNTIME_NAMES = {};
+const RUNTIME_FIELDS = {};
+const RUNTIME_FAMILIES = {};
+const RUNTIME_DEFAULT_WEIGHTS = {};
+const RUNTIME_NEEDS_DEVICE = {};
+function loadRuntimes() {
+  for (const r of engine.runtimes()) {
+    RUNTIME_NAMES[r.id] = r.name;
+    RUNTIME_FIELDS[r.id] = r.option_fields;
+    RUNTIME_FAMILIES[r.id] = r.weight_families.length ? r.weight_families : null;
+    RUNTIME_DEFAULT_WEIGHTS[r.id] = r.default_weights;
+    RUNTIME_NEEDS_DEVICE[r.id] = r.needs_device_memory;
+  }
+}
 const FAMILY_NAMES = {
   dense: '16/32-bit', fp8: 'FP8', bitsandbytes: 'bitsandbytes', gptq: 'GPTQ', awq: 'AWQ', mxfp4: 'MXFP4',
   exl2: 'EXL2', gguf: 'GGUF (llama.cpp)',
@@ -233,7 +233,7 @@ function requestFor(s, model, override = {}) {
   if (s.mode === 'inference') {
     Object.assign(o, { weights: s.weights, runtime: s.runtime, kv_dtype: s.kv_dtype, context: num(s.context), batch: num(s.batch) });
     for (const f of RUNTIME_FIELDS[s.runtime] ?? []) o[f] = NUMERIC.has(f) ? num(s[f]) : s[f];
-    if (s.runtime === 'vllm') o.device_memory_bytes = device(s.gpu)?.memory_bytes ?? 0;
+    if (RUNTIME_NEEDS_DEVICE[s.runtime]) o.device_memory_bytes = device(s.gpu)?.memory_bytes ?? 0;
   } else {
     Object.assign(o, {
       seq_len: num(s.seq_len), micro_batch: num(s.micro_batch), precision: s.precision, optimizer: s.optimizer,
@@ -252,37 +252,24 @@ function requestFor(s, model, override = {}) {
   return minimalRequest({ ...o, ...override });
 }
 
-/** Memory one device offers: its memory, Apple's GPU working set, or vLLM's fraction of it. */
-function usable(d, s = state) {
-  const base = d.gpu_working_set_bytes ?? d.memory_bytes;
-  if (s.mode === 'inference' && s.runtime === 'vllm') {
-    const u = Number(s.gpu_memory_utilization);
-    return Number.isFinite(u) && u > 0 && u <= 1 ? Math.ceil(d.memory_bytes * u) : NaN;
+/**
+ * The core's fit of the current workload on one device ({ capacity_bytes, headroom_bytes, fits,
+ * gpus, decode_tokens_per_s, ... }), or null without a device or a result.
+ */
+function fitOn(d) {
+  if (!d || !last) return null;
+  try {
+    return engine.fitTable({ ...last.request, gpu: d.id }, last.model.config)[0] ?? null;
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    return null;
   }
-  return base;
 }
 
 /** GPUs of the training layout: data x tensor x pipeline parallel. */
 function worldSize(s) {
   const n = Number(s.dp) * Number(s.tp) * Number(s.pp);
   return Number.isInteger(n) && n >= 1 ? n : 1;
-}
-
-/**
- * Devices needed. Inference: weights and KV cache split evenly, activations and overhead on
- * every device. Training: the core's figure is already per GPU for the parallel layout set in
- * the options, so it is that layout's GPU count when it fits, else none.
- */
-function gpusNeeded(bytes, d, cap, s = state) {
-  if (!(cap > 0)) return null;
-  if (s.mode !== 'inference') return bytes.total <= cap ? worldSize(s) : null;
-  if (bytes.total <= cap) return 1;
-  if (d.vendor === 'apple' || d.vendor === 'cpu') return null;  // no pooling across machines here
-  const perDevice = bytes.activations + bytes.overhead;
-  const shared = bytes.total - perDevice;
-  if (cap <= perDevice) return null;
-  const n = Math.ceil(shared / (cap - perDevice));
-  return n <= MAX_GPUS ? n : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -401,15 +388,16 @@ function renderTotal(result, s, model) {
     setText($('sticky-fit'), '');
     return;
   }
-  const cap = usable(d, s);
-  const n = gpusNeeded(result.bytes, d, cap, s);
+  const fit = fitOn(d);
+  const cap = fit?.capacity_bytes ?? NaN;
+  const n = fit?.gpus ?? null;
   const perGpu = s.mode !== 'inference' && worldSize(s) > 1 ? ' per GPU' : '';
   setText($('sticky-fit'), s.mode !== 'inference' ? (n ? `✓ fits ${shortName(d)}${perGpu}` : `✗ too big for ${shortName(d)}`) : n === 1 ? `✓ fits one ${shortName(d)}` : n ? `✗ needs ${n} × ${shortName(d)}` : `✗ not on ${shortName(d)}`);
   const cls = `fit-line ${n === 1 ? 'fits' : 'nofit'}`;
   if (line.className !== cls) line.className = cls;
   const what = `${MODE_NAMES[s.mode]} of ${model.name}`;
   if (s.mode !== 'inference') {
-    setHtml(line, total <= cap
+    setHtml(line, fit?.fits
       ? `<span class="mark" aria-hidden="true">✓</span> ${fmt.esc(what)} fits${perGpu} on ${fmt.esc(d.name)} ` +
         `(${fmt.bytes(cap, s.unit)} usable) with ${fmt.bytes(cap - total, s.unit)} to spare.`
       : `<span class="mark" aria-hidden="true">✗</span> ${fmt.esc(what)} needs ${fmt.bytes(total, s.unit)}${perGpu}, more than ` +
@@ -470,7 +458,8 @@ function renderChart(s, model) {
   const capacities = CAPACITY_DEVICES.map((id) => device(id)).filter(Boolean)
     .filter((d) => !mine || d.memory_bytes !== mine.memory_bytes)
     .map((d) => ({ bytes: d.memory_bytes, label: `${fmt.bytes(d.memory_bytes, s.unit)} · ${shortName(d)}`, mine: false }));
-  if (mine) capacities.push({ bytes: usable(mine, s), label: `${fmt.bytes(usable(mine, s), s.unit)} · your ${shortName(mine)}`, mine: true });
+  const mineCap = fitOn(mine)?.capacity_bytes;
+  if (mine && mineCap) capacities.push({ bytes: mineCap, label: `${fmt.bytes(mineCap, s.unit)} · your ${shortName(mine)}`, mine: true });
   setHtml($('chart'), contextChartSvg({
     points, current, capacities: capacities.filter((c) => Number.isFinite(c.bytes)), unit: s.unit, width: chartWidth,
     xLabel: training ? 'Sequence length (tokens)' : 'Context length (tokens)',
@@ -485,27 +474,14 @@ function shortName(d) {
   return d.name.replace(/^NVIDIA (GeForce )?/, '').replace(/^(AMD|Intel) /, '').replace(/^(CPU system: .*?) \(.*\)$/, '$1');
 }
 
-function fitRows(result, s, model) {
-  const vllm = s.mode === 'inference' && s.runtime === 'vllm';
-  let perDevice = null;
-  if (vllm) {
-    // vLLM sizes its activation pass and defaults from the device, so ask the core per device.
-    perDevice = engine.numbers(model.config, devices.map((d) => requestFor(s, model, { device_memory_bytes: d.memory_bytes })));
-  }
-  const rows = devices.map((d, i) => {
-    const bytes = perDevice ? perDevice[i].bytes ?? null : result.bytes;
-    const cap = usable(d, s);
-    const gpus = bytes ? gpusNeeded(bytes, d, cap, s) : null;
-    const headroom = bytes ? cap - bytes.total : NaN;
-    const cost = gpus && Number.isFinite(d.street_price_usd) ? gpus * d.street_price_usd : null;
-    return { d, cap, gpus, headroom, cost, tps: null };
+/** The fit table's rows, decided by the core (capacity, devices needed, headroom, speed). */
+function fitRows(s, model) {
+  const byId = new Map(engine.fitTable(last.request, model.config).map((r) => [r.gpu, r]));
+  return devices.map((d) => {
+    const r = byId.get(d.id);
+    return { d, cap: r?.capacity_bytes ?? NaN, gpus: r?.gpus ?? null, headroom: r?.headroom_bytes ?? NaN,
+      cost: r?.price_usd ?? null, tps: r?.decode_tokens_per_s ?? null, fits: r?.fits ?? false, why: r?.unsupported ?? '' };
   });
-  // Decode speed from the core's planner, one batch call for every device that can hold it.
-  const timed = rows.filter((r) => r.gpus);
-  const speeds = engine.decodeTokensPerSecondMany(last?.request, model.config,
-    timed.map((r) => ({ gpu: r.d.id, gpus: r.gpus })));
-  timed.forEach((r, i) => { r.tps = speeds[i] ?? null; });
-  return rows;
 }
 
 /** The budget filter (a page option, not a core one): null for none, NaN when invalid. */
@@ -531,12 +507,10 @@ function renderFit(result, s, model) {
   const budget = checkBudget(s);
   const budgetError = Number.isNaN(budget);
   // Redraw only when what the table shows can have changed.
-  const vllm = s.mode === 'inference' && s.runtime === 'vllm';
-  const key = JSON.stringify([vllm ? last.request : result.bytes, s.mode, s.runtime, s.gpu_memory_utilization,
-    s.unit, s.vendor, s.budget, s.sort, s.dir, s.rows]);
+  const key = JSON.stringify([last.request, s.unit, s.vendor, s.budget, s.sort, s.dir, s.rows]);
   if (key === fitKey) return;
   fitKey = key;
-  let rows = fitRows(result, s, model).filter((r) => (s.vendor === 'all' || r.d.vendor === s.vendor) &&
+  let rows = fitRows(s, model).filter((r) => (s.vendor === 'all' || r.d.vendor === s.vendor) &&
     (budget === null || budgetError || (r.cost !== null && r.cost <= budget)));
   const dir = s.dir === 'desc' ? -1 : 1;
   const keyOf = {
@@ -557,7 +531,7 @@ function renderFit(result, s, model) {
     if (th.getAttribute('aria-sort') !== sort) th.setAttribute('aria-sort', sort);
   }
   const body = (s.rows === 'all' ? rows : rows.slice(0, TOP_ROWS)).map((r) => {
-    const fits = r.headroom >= 0;
+    const fits = r.fits;
     return {
       key: r.d.id,
       attrs: { class: fits ? 'fits' : 'nofit', 'data-id': r.d.id },
@@ -565,15 +539,15 @@ function renderFit(result, s, model) {
         { tag: 'th', attrs: { scope: 'row', title: r.d.name }, html: `<span class="mark" role="img" ` +
           `aria-label="${fits ? 'fits on one' : 'does not fit on one'}">${fits ? '✓' : '✗'}</span> ${fmt.esc(shortName(r.d))}` },
         { tag: 'td', attrs: { class: 'num' }, html: fmt.bytes(r.cap, s.unit) },
-        { tag: 'td', attrs: { class: `num ${r.headroom >= 0 ? 'pos' : 'neg'}` }, html: fmt.signedBytes(r.headroom, s.unit) },
-        { tag: 'td', attrs: { class: 'num' }, html: r.gpus === null ? '<span class="nofit">won’t fit</span>' : `${r.gpus}` },
+        { tag: 'td', attrs: { class: `num ${r.headroom >= 0 ? 'pos' : 'neg'}` }, html: r.why ? fmt.DASH : fmt.signedBytes(r.headroom, s.unit) },
+        { tag: 'td', attrs: { class: 'num' }, html: r.gpus === null ? `<span class="nofit"${r.why ? ` title="${fmt.esc(r.why)}"` : ''}>won’t fit</span>` : `${r.gpus}` },
         { tag: 'td', attrs: { class: 'num' }, html: r.cost === null ? fmt.DASH : fmt.usd(r.cost) },
         { tag: 'td', attrs: { class: 'num' }, html: r.tps === null ? '<span title="Needs the hardware planner">—</span>' : fmt.sig3(r.tps) },
       ],
     };
   });
   patchBody($('fit-body'), body.length ? body : [{ key: 'none', attrs: {}, cells: [{ tag: 'td', attrs: { colspan: '6' }, html: 'No device matches these filters.' }] }]);
-  const fitting = rows.filter((r) => r.headroom >= 0).length;
+  const fitting = rows.filter((r) => r.fits).length;
   const shown = s.rows === 'all' ? rows.length : Math.min(TOP_ROWS, rows.length);
   setText($('fit-summary'), `${rows.length} of ${devices.length} devices match` +
     `${shown < rows.length ? ` (first ${shown} shown)` : ''}; ${fitting} hold it on a single device.`);
@@ -600,7 +574,7 @@ function renderQuick(s) {
   if (key === quickKey) return;
   quickKey = key;
   const d = device(s.gpu);
-  const cap = d ? usable(d, s) : NaN;
+  const cap = d ? fitOn(d)?.capacity_bytes ?? NaN : NaN;
   const what = s.mode === 'inference'
     ? `inference with ${RUNTIME_NAMES[s.runtime]} at ${fmt.tokens(num(s.context))} tokens × ${s.batch}`
     : `${MODE_NAMES[s.mode].toLowerCase()} at ${fmt.tokens(num(s.seq_len))} tokens × ${s.micro_batch}`;
@@ -1212,6 +1186,7 @@ async function start() {
   models = presets.models;
   devices = hw.devices;
   engine.setHardware(hw);
+  loadRuntimes();
   fillDevices();
   picker = new ModelPicker($('model-search'), $('model-list'), models, (id) => {
     const before = models.find((m) => m.id === state.model);

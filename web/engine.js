@@ -1,5 +1,5 @@
-// vramcalc engine: loads the C++ core (WebAssembly, Embind) once and wraps its three entry points
-// in plain JavaScript. Errors come back from the core as values; this module turns them into
+// vramcalc engine: loads the C++ core (WebAssembly, Embind) once and wraps its Session (the
+// core's front-end state: devices, imported models, prepared plans) in plain JavaScript. Errors come back from the core as values; this module turns them into
 // thrown EngineErrors carrying the core's message. Reusable outside the page: see engine.d.ts.
 
 /** Every request field with the core's own default, per mode (the core applies the same). */
@@ -135,12 +135,14 @@ function unwrap(json) {
 export class Engine {
   constructor(module) {
     this.module = module;
+    this.session = new module.Session();
     this.formatList = null;
+    this.runtimeList = null;
   }
 
   /** The full, itemized result for one request; `config` is the model's config.json object. */
   calculate(request, config) {
-    return unwrap(this.module.calculateJson(withConfig(request, config)));
+    return unwrap(this.session.calculate(withConfig(request, config)));
   }
 
   /**
@@ -152,38 +154,60 @@ export class Engine {
     if (requests.length === 0) return [];
     const lines = requests.map((r) => JSON.stringify(r)).join('\n');
     const model = config instanceof ImportedModel ? config.ref : configJson(config);
-    const answers = JSON.parse(this.module.estimateNumbersBatch({ config_json: model, requests: lines }));
+    const answers = JSON.parse(this.session.numbers(model, lines));
     return answers.map((a) => (a.error ? { error: new EngineError(a.error.code, a.error.message) } : a));
   }
 
-  /** The weight-format catalogue: [{ id, family, description }], duplicates removed. */
+  /** The weight-format catalogue: [{ id, family, description }], one entry per id. */
   formats() {
-    if (this.formatList === null) {
-      const seen = new Set();
-      this.formatList = JSON.parse(this.module.formatsJson()).filter((f) => !seen.has(f.id) && seen.add(f.id));
-    }
+    if (this.formatList === null) this.formatList = JSON.parse(this.module.Session.formats());
     return this.formatList;
   }
 
-  /** The flat minimal estimate (fills the defaults Embind needs); throws on an error value. */
-  estimate(options) {
-    const request = { ...ESTIMATE_DEFAULTS, ...options };
-    if (typeof request.config_json !== 'string') request.config_json = JSON.stringify(request.config_json);
-    const r = this.module.estimate(request);
-    if (!r.ok) throw new EngineError(r.error_code, r.error_message);
-    return r;
+  /**
+   * The runtimes, from their profiles in the core: [{ id, name, default_weights,
+   * weight_families (empty = all), option_fields, needs_device_memory, offloads_to_host }].
+   */
+  runtimes() {
+    if (this.runtimeList === null) this.runtimeList = JSON.parse(this.module.Session.runtimes());
+    return this.runtimeList;
   }
 
-  /** True when the core was built with the hardware planner binding. */
+  /** The flat minimal estimate: totals of one request; throws on an error value. */
+  estimate(options) {
+    const o = { ...ESTIMATE_DEFAULTS, ...options };
+    const config = typeof o.config_json === 'string' ? JSON.parse(o.config_json) : o.config_json;
+    const r = this.calculate({ weights: o.weights, kv_dtype: o.kv_dtype, runtime: o.runtime, context: o.context,
+      batch: o.batch }, config);
+    return {
+      ok: true, weights: r.inputs.weights, parameters: r.parameters, active_parameters: r.active_parameters,
+      weights_bytes: r.bytes.weights, kv_cache_bytes: r.bytes.kv_cache, activations_bytes: r.bytes.activations,
+      overhead_bytes: r.bytes.overhead, total_bytes: r.bytes.total,
+    };
+  }
+
+  /** Always true: the planner is part of the core. */
   get hasPlanner() {
-    return typeof this.module.planJson === 'function';
+    return true;
   }
 
   /** Gives the planner the devices (presets/hardware.json, parsed); call once after loading. */
   setHardware(hardware) {
-    if (!this.hasPlanner) return;
-    const error = this.module.setHardwareJson(typeof hardware === 'string' ? hardware : JSON.stringify(hardware));
+    const error = this.session.setDevices(typeof hardware === 'string' ? hardware : JSON.stringify(hardware));
     if (error) throw new EngineError('invalid_argument', error);
+  }
+
+  /**
+   * The fit table of one workload on every device given to setHardware, decided by the core:
+   * [{ gpu, capacity_bytes, headroom_bytes, fits, gpus (null: no count fits), decode_tokens_per_s,
+   * price_usd, unsupported? }].
+   */
+  fitTable(request, config) {
+    const body = withConfig(request, config);
+    if (this.fitMemo?.body === body) return this.fitMemo.rows;
+    const rows = unwrap(this.session.fitTable(body)).devices;
+    this.fitMemo = { body, rows };
+    return rows;
   }
 
   /**
@@ -197,7 +221,7 @@ export class Engine {
     const list = JSON.stringify(targets);
     // Display-only changes (units, vendor or budget filters) ask again with the same inputs.
     if (this.speedMemo?.body === body && this.speedMemo.list === list) return this.speedMemo.speeds;
-    const speeds = JSON.parse(this.module.decodeTokensBatch(body, list));
+    const speeds = JSON.parse(this.session.decodeTokens(body, list));
     this.speedMemo = { body, list, speeds };
     return speeds;
   }
@@ -209,7 +233,7 @@ export class Engine {
 
   /** A planner action (fit, max-context, recommend, advise, cost, ...): see core planner.h. */
   plan(request, config, fields) {
-    return unwrap(this.module.planJson(withConfig({ ...request, ...fields }, config)));
+    return unwrap(this.session.plan(withConfig({ ...request, ...fields }, config)));
   }
 
   /**
@@ -218,7 +242,7 @@ export class Engine {
    * 'index' (model.safetensors.index.json text). Throws EngineError on a malformed file.
    */
   probe(kind, bytes, fileSize = 0) {
-    return unwrap(this.module.probeModelFile(kind, bytes, fileSize));
+    return unwrap(this.session.probe(kind, bytes, fileSize));
   }
 
   /**
@@ -228,7 +252,7 @@ export class Engine {
    */
   importModel(spec, parts) {
     const full = { kind: '', source: '', config: '', index: '', ...spec };
-    return new ImportedModel(unwrap(this.module.importModel(JSON.stringify(full), parts)));
+    return new ImportedModel(unwrap(this.session.importModel(JSON.stringify(full), parts)));
   }
 }
 

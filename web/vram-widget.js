@@ -37,7 +37,6 @@ const CATEGORY_NAMES = Object.fromEntries(CATEGORIES);
 
 const HERE = import.meta.url;
 const DEFAULT_DEVICES = ['rtx-4060-ti-16gb', 'rtx-4090', 'rtx-5090', 'apple-m4-max-40c-128gb', 'h100-sxm'];
-const RUNTIMES = { llamacpp: 'llama.cpp', vllm: 'vLLM', transformers: 'transformers', theoretical: 'theoretical minimum' };
 const MODE_NAMES = { inference: 'Inference', lora: 'LoRA fine-tuning', qlora: 'QLoRA fine-tuning', train: 'Full training' };
 // A short list per runtime or mode (the full page has all of them); the current value is always kept.
 const WEIGHTS = {
@@ -48,13 +47,11 @@ const WEIGHTS = {
   lora: ['bf16', 'fp16', 'int8', 'fp8-e4m3'],
   qlora: ['nf4-dq', 'nf4', 'fp4-dq', 'fp4'],
 };
-const WEIGHTS_DEFAULT = { llamacpp: 'q4_k_m', vllm: 'bf16', transformers: 'bf16', theoretical: 'bf16', lora: 'bf16',
-  qlora: 'nf4-dq' };
-/** Weight-format families each runtime loads (the core rejects the others); id -> family from the core. */
-const RUNTIME_FAMILIES = {
-  llamacpp: ['gguf'], vllm: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4'],
-  transformers: ['dense', 'fp8', 'bitsandbytes', 'gptq', 'awq', 'mxfp4', 'exl2'], theoretical: null,
-};
+/** The base format of the training modes (the runtimes' own defaults come from the core). */
+const MODE_WEIGHTS_DEFAULT = { lora: 'bf16', qlora: 'nf4-dq' };
+/** The core's runtime profiles by id ({ name, default_weights, weight_families, ... }), and each
+ * format's family: read once from the engine. */
+const runtimeInfo = new Map();
 const formatFamily = new Map();
 const CONTEXTS = [2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144];
 const SEQ_LENS = [512, 1024, 2048, 4096, 8192, 16384, 32768];
@@ -159,6 +156,7 @@ function loadPresets() {
   })).then(([m, h]) => ({
     models: new Map(m.models.map((x) => [x.id, x])),
     devices: new Map(h.devices.map((d) => [d.id, d])),
+    hardware: h,
   }));
   presets.catch(() => { presets = null; });  // let a later instance try again
   return presets;
@@ -212,8 +210,6 @@ class VramCalculator extends HTMLElement {
       'runtime-field', 'result', 'total', 'sub', 'bar', 'legend', 'fits', 'errors', 'loading', 'open', 'note']) {
       this.#el[name] = this.#root.querySelector(`.${name}`);
     }
-    this.#el.runtime.innerHTML = Object.entries(RUNTIMES)
-      .map(([id, label]) => `<option value="${id}">${fmt.esc(label)}</option>`).join('');
     // The controls set attributes, so the attributes stay the one source of truth.
     this.#el.controls.addEventListener('change', (e) => {
       const select = e.target;
@@ -253,16 +249,25 @@ class VramCalculator extends HTMLElement {
       return;
     }
     this.#queued = false;
-    if (formatFamily.size === 0) for (const f of engine.formats()) formatFamily.set(f.id, f.family);
+    if (formatFamily.size === 0) {
+      for (const f of engine.formats()) formatFamily.set(f.id, f.family);
+      for (const r of engine.runtimes()) runtimeInfo.set(r.id, r);
+      engine.setHardware(data.hardware);  // the cards' fit is the core's (engine.fitTable)
+    }
+    if (this.#el.runtime.options.length === 0) {
+      this.#el.runtime.innerHTML = [...runtimeInfo.values()]
+        .map((r) => `<option value="${fmt.esc(r.id)}">${fmt.esc(r.name)}</option>`).join('');
+    }
     this.#render(engine, data);
   }
 
   /** Runtime chosen in the widget: keep the weights if that runtime loads them, else its default. */
   #switchRuntime(runtime) {
     const weights = this.getAttribute('weights');
-    const families = RUNTIME_FAMILIES[runtime];
-    if (weights !== null && families && !families.includes(formatFamily.get(weights))) {
-      this.setAttribute('weights', WEIGHTS_DEFAULT[runtime]);
+    const info = runtimeInfo.get(runtime);
+    const families = info?.weight_families ?? [];
+    if (weights !== null && families.length && !families.includes(formatFamily.get(weights))) {
+      this.setAttribute('weights', info.default_weights);
     }
     this.setAttribute('runtime', runtime);
   }
@@ -277,7 +282,7 @@ class VramCalculator extends HTMLElement {
       seqLen: attr('seq-len', '2048'), unit: attr('unit', 'GB'), gpu: attr('gpu', ''),
     };
     s.training = ['lora', 'qlora', 'train'].includes(s.mode);
-    s.weights = attr('weights', WEIGHTS_DEFAULT[s.training ? s.mode : s.runtime] ?? 'bf16');
+    s.weights = attr('weights', (s.training ? MODE_WEIGHTS_DEFAULT[s.mode] : runtimeInfo.get(s.runtime)?.default_weights) ?? 'bf16');
     s.preset = data.models.get(s.model);
     if (!s.preset) errors.push(['model', `unknown preset '${s.model}'.`, [...data.models.keys()]]);
     if (!fmt.UNITS[s.unit]) errors.push(['unit', `'${s.unit}' is not one of GB, GiB.`]);
@@ -343,7 +348,7 @@ class VramCalculator extends HTMLElement {
     el.total.dataset.bytes = String(total);
     el.sub.textContent = s.training
       ? `${MODE_NAMES[s.mode]} · ${s.mode === 'train' ? '' : `${s.weights} · `}${fmt.tokens(result.inputs.seq_len)} tokens per sequence`
-      : `${RUNTIMES[s.runtime]} · ${s.weights} · ${fmt.tokens(result.inputs.context)} context` +
+      : `${runtimeInfo.get(s.runtime)?.name ?? s.runtime} · ${s.weights} · ${fmt.tokens(result.inputs.context)} context` +
         (result.inputs.batch > 1 ? ` × ${result.inputs.batch}` : '') +
         (result.inputs.kv_dtype !== 'f16' ? ` · KV ${result.inputs.kv_dtype}` : '');
     el.bar.innerHTML = barSvg(result.items, total, unit);
@@ -351,16 +356,22 @@ class VramCalculator extends HTMLElement {
     const keys = [...new Set(result.items.map((i) => i.category))].filter((k) => result.bytes[k] > 0);
     el.legend.innerHTML = keys.map((k) => `<li><span class="dot c-${fmt.esc(k)}" aria-hidden="true"></span>` +
       `${fmt.esc(CATEGORY_NAMES[k] ?? k)} ${fmt.bytes(result.bytes[k], unit)}</li>`).join('');
+    const request = this.#request(s);
     el.fits.innerHTML = s.devices.map((d) => {
-      const cap = d.gpu_working_set_bytes ?? d.memory_bytes;  // Apple: the GPU's working set, not all RAM
-      const ok = total <= cap;
+      // The core decides: what the device offers this runtime (Apple: the GPU's working set; vLLM:
+      // its utilization budget) and whether one holds the workload.
+      const fit = engine.fitTable({ ...request, gpu: d.id }, s.preset.config)[0];
+      const cap = fit.capacity_bytes;
+      const ok = fit.fits;
+      const free = fit.headroom_bytes;
       const mine = d.id === s.gpu;
       return `<li class="card ${ok ? 'ok' : 'no'}${mine ? ' mine' : ''}" part="card" data-device="${fmt.esc(d.id)}" ` +
         `data-fits="${ok}" title="${fmt.esc(d.name)}"><span class="dev">${fmt.esc(shortName(d))}` +
         `${mine ? '<span class="sr"> (selected)</span>' : ''}</span><span class="cap">${fmt.bytes(cap, unit)}` +
         `${d.gpu_working_set_bytes ? ' for the GPU' : ''}</span><span class="verdict">` +
-        (ok ? `<span aria-hidden="true">✓ </span>fits, ${fmt.bytes(cap - total, unit)} free`
-          : `<span aria-hidden="true">✗ </span>does not fit, ${fmt.bytes(total - cap, unit)} short`) +
+        (ok ? `<span aria-hidden="true">✓ </span>fits, ${fmt.bytes(free, unit)} free`
+          : fit.unsupported ? `<span aria-hidden="true">✗ </span>${fmt.esc(fit.unsupported.replace(/^gpu: /, ''))}`
+          : `<span aria-hidden="true">✗ </span>does not fit, ${fmt.bytes(-free, unit)} short`) +
         '</span></li>';
     }).join('');
   }

@@ -564,6 +564,14 @@ std::string PlannerJsonWithDevices(std::string_view request_json, const std::vec
   if (!c.ok()) return error(c.status());
   const bool training = c->request.is_training();
   if (p.action == "fit-table") {
+    // "gpu" narrows the table to one device (the page's chosen card).
+    std::vector<Device> one;
+    if (!p.gpu.empty()) {
+      const Device* d = FindDevice(*devices, p.gpu);
+      if (d == nullptr) return error(Status(ErrorCode::kNotFound, "gpu: unknown device '" + p.gpu.substr(0, 60) + "'"));
+      one.push_back(*d);
+      devices = &one;
+    }
     Result<std::vector<FitTableRow>> rows =
         training ? TrainingFitTable(c->model, c->request.training, *devices)
                  : FitTable(c->model, c->weights, c->request.inference, *devices);

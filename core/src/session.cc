@@ -145,21 +145,21 @@ struct Session::State {
 Session::Session() : state_(std::make_unique<State>()) {}
 Session::~Session() = default;
 
-std::string Session::SetDevices(std::string_view hardware_json) {
+std::string Session::SetDevices(const std::string& hardware_json) {
   Result<std::vector<Device>> devices = ParseDevices(hardware_json);
   if (!devices.ok()) return devices.status().message();
   state_->devices = std::move(devices).value();
   return "";
 }
 
-std::string Session::Calculate(std::string_view request_json) {
+std::string Session::Calculate(const std::string& request_json) {
   std::string body(request_json);
   Result<const FileModel*> file = state_->TakeFileModel(&body);
   if (!file.ok()) return ErrorJson(file.status());
   return *file != nullptr ? CalculateJson(body, **file) : CalculateJson(body);
 }
 
-std::string Session::Numbers(std::string_view model, std::string_view requests) {
+std::string Session::Numbers(const std::string& model, const std::string& requests) {
   State::Prepared& entry = state_->Prepare(model);
   auto n = [](uint64_t v) { return std::to_string(v); };
   auto answer = [&](std::string_view line) -> std::string {
@@ -195,7 +195,7 @@ std::string Session::Numbers(std::string_view model, std::string_view requests) 
   size_t begin = 0;
   while (begin <= requests.size()) {
     size_t end = requests.find('\n', begin);
-    if (end == std::string_view::npos) end = requests.size();
+    if (end == std::string::npos) end = requests.size();
     if (out.size() > 1) out += ",";
     out += answer(requests.substr(begin, end - begin));
     begin = end + 1;
@@ -203,21 +203,21 @@ std::string Session::Numbers(std::string_view model, std::string_view requests) 
   return out + "]";
 }
 
-std::string Session::Plan(std::string_view request_json) {
+std::string Session::Plan(const std::string& request_json) {
   std::string body(request_json);
   Result<const FileModel*> file = state_->TakeFileModel(&body);
   if (!file.ok()) return ErrorJson(file.status());
   return PlannerJsonWithDevices(body, state_->devices, *file);
 }
 
-std::string Session::FitTable(std::string_view request_json) {
+std::string Session::FitTable(const std::string& request_json) {
   Json root = Json::parse(request_json, nullptr, false);
   if (!root.is_object()) return ErrorJson(Status(ErrorCode::kParseError, "request: not a JSON object"));
   root["action"] = "fit-table";
   return Plan(root.dump());
 }
 
-std::string Session::DecodeTokens(std::string_view request_json, std::string_view targets_json) {
+std::string Session::DecodeTokens(const std::string& request_json, const std::string& targets_json) {
   const Json targets = Json::parse(targets_json, nullptr, false);
   Json out = Json::array();
   if (!targets.is_array()) return out.dump();
@@ -251,7 +251,7 @@ std::string Session::DecodeTokens(std::string_view request_json, std::string_vie
   return out.dump();
 }
 
-std::string Session::ProbeModelFile(std::string_view kind, std::string_view prefix, uint64_t file_size) const {
+std::string Session::ProbeModelFile(const std::string& kind, const std::string& prefix, uint64_t file_size) const {
   OrderedJson out;
   if (kind == "gguf") {
     Result<GgufParse> p = ParseGgufHeader(prefix, file_size);
@@ -293,7 +293,7 @@ std::string Session::ProbeModelFile(std::string_view kind, std::string_view pref
   return ErrorJson(Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf', 'safetensors' or 'index'"));
 }
 
-std::string Session::ImportModel(std::string_view spec_json, const std::vector<HeaderPart>& parts) {
+std::string Session::ImportModel(const std::string& spec_json, const std::vector<HeaderPart>& parts) {
   const Json spec = Json::parse(spec_json, nullptr, false);
   auto text = [&](const char* key) {
     return spec.is_object() && spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>()

@@ -119,11 +119,11 @@ test('errors are thrown as EngineError with the core\'s message and the field it
   assert.equal(good.bytes.kv_cache, 2 * 32 * 8 * 128 * 4096 * 2 * 2);
 });
 
-test('estimate() fills the fields Embind requires', () => {
+test('estimate() gives the totals of one request', () => {
   const r = engine.estimate({ config_json: configOf('llama-3.1-8b'), weights: 'bf16', context: 131072 });
   assert.equal(r.kv_cache_bytes, 2 * 32 * 8 * 128 * 131072 * 2);
   assert.equal(r.parameters, 8030261248);
-  assert.throws(() => engine.estimate({ config_json: configOf('llama-3.1-8b'), batch: 0 }), /^EngineError: batch: must be an integer/);
+  assert.throws(() => engine.estimate({ config_json: configOf('llama-3.1-8b'), batch: 0 }), /^EngineError: request: field 'batch' must be an integer in \[1, 65536\]/);
 });
 
 test('formats() lists each id once, with its family and description', () => {
@@ -132,4 +132,27 @@ test('formats() lists each id once, with its family and description', () => {
   const q4 = formats.find((f) => f.id === 'q4_k_m');
   assert.equal(q4.family, 'gguf');
   assert.ok(formats.find((f) => f.id === 'nf4-dq').description.includes('4.127'));
+});
+
+test('the fit table comes from the core: Mixtral Q4_K_M at 32K needs 3 RTX 4060 Ti (the old page formula said 2)', () => {
+  engine.setHardware(readFileSync(join(root, 'presets', 'hardware.json'), 'utf8'));
+  const request = { weights: 'q4_k_m', runtime: 'llamacpp', context: 32768 };
+  const rows = engine.fitTable(request, configOf('mixtral-8x7b'));
+  const row = rows.find((r) => r.gpu === 'rtx-4060-ti-16gb');
+  assert.equal(row.gpus, 3);
+  assert.equal(row.fits, false);
+  // The same as the planner's own fit action.
+  const fit = engine.plan(request, configOf('mixtral-8x7b'), { action: 'fit', gpu: 'rtx-4060-ti-16gb', gpus: 1 });
+  assert.equal(fit.smallest_device_count, 3);
+  assert.equal(row.headroom_bytes, fit.fit.headroom_bytes);
+  // One device only, with "gpu".
+  const one = engine.fitTable({ ...request, gpu: 'rtx-4090' }, configOf('mixtral-8x7b'));
+  assert.equal(one.length, 1);
+  assert.equal(one[0].gpu, 'rtx-4090');
+});
+
+test('runtimes() are the core profiles', () => {
+  const ids = engine.runtimes().map((r) => r.id);
+  assert.deepEqual(ids, ['llamacpp', 'vllm', 'transformers', 'theoretical']);
+  assert.equal(engine.runtimes().find((r) => r.id === 'vllm').needs_device_memory, true);
 });

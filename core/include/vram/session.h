@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace vram {
@@ -28,28 +27,28 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   /// Parses hardware.json for the planner and the fit table; returns "" or the error message.
-  std::string SetDevices(std::string_view hardware_json);
+  std::string SetDevices(const std::string& hardware_json);
 
   /// The itemized calculation (CalculateJson) of one request.
-  std::string Calculate(std::string_view request_json);
+  std::string Calculate(const std::string& request_json);
   /// Totals only for many requests over one model: `model` is config.json text or "@file:N",
   /// `requests` one request object per line. A JSON array, one answer per line.
-  std::string Numbers(std::string_view model, std::string_view requests);
+  std::string Numbers(const std::string& model, const std::string& requests);
   /// A planner action (PlannerJson) against the devices.
-  std::string Plan(std::string_view request_json);
+  std::string Plan(const std::string& request_json);
   /// Decode tokens/s of one workload on many {"gpu", "gpus"} targets: an array, null where it
   /// does not fit.
-  std::string DecodeTokens(std::string_view request_json, std::string_view targets_json);
+  std::string DecodeTokens(const std::string& request_json, const std::string& targets_json);
   /// The fit table: for every device, what it offers, whether one holds the workload, how many
   /// are needed, the headroom and the decode speed (FitTableJson).
-  std::string FitTable(std::string_view request_json);
+  std::string FitTable(const std::string& request_json);
 
   /// How much of a model file's header a prefix holds: {"complete": true, ...} or {"complete":
   /// false, "bytes_needed": N}. `kind`: "gguf", "safetensors" or "index".
-  std::string ProbeModelFile(std::string_view kind, std::string_view prefix, uint64_t file_size) const;
+  std::string ProbeModelFile(const std::string& kind, const std::string& prefix, uint64_t file_size) const;
   /// Builds a model from complete header prefixes and keeps it: `spec_json` is {"kind", "source",
   /// "config" (safetensors), "index"}. Returns its summary plus "handle".
-  std::string ImportModel(std::string_view spec_json, const std::vector<HeaderPart>& parts);
+  std::string ImportModel(const std::string& spec_json, const std::vector<HeaderPart>& parts);
 
   /// The weight-format catalogue, the runtimes and the devices as JSON arrays.
   static std::string FormatsJson();
