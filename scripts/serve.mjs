@@ -2,7 +2,7 @@
 // Content-Security-Policy without 'unsafe-eval' so the page is tested the way it will be hosted.
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const root = resolve(process.argv[2] ?? 'build/site');
@@ -24,8 +24,10 @@ export function startServer(directory = root, listenPort = port, { connectSrc = 
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
-      let path = normalize(join(directory, decodeURIComponent(url.pathname)));
-      if (!path.startsWith(directory)) { res.writeHead(403).end(); return; }
+      // Separator-aware containment: '/..%2fsite-private/x' must not reach a sibling of `directory`.
+      const base = resolve(directory);
+      let path = resolve(base, `.${decodeURIComponent(url.pathname)}`);
+      if (path !== base && !path.startsWith(base + sep)) { res.writeHead(403).end(); return; }
       if ((await stat(path).catch(() => null))?.isDirectory()) path = join(path, 'index.html');
       let body = await readFile(path);
       const headers = {

@@ -141,3 +141,31 @@ TEST(Session, RuntimesComeFromTheProfiles) {
 
 }  // namespace
 }  // namespace vram
+
+namespace vram {
+namespace {
+
+TEST(FitTable, TrainingLayoutsADeviceCannotPoolAreRowsWithAReason) {
+  Session session;
+  ASSERT_EQ(session.SetDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json")), "");
+  const Json table = Json::parse(session.FitTable(R"({"mode":"lora","dp":8,"config":)" +
+                                                  FindPreset(test::Presets(), "llama-3.1-8b")->config_json + "}"),
+                                 nullptr, false);
+  ASSERT_TRUE(table.contains("devices")) << table.dump();
+  bool apple = false, h100 = false;
+  for (const Json& row : table["devices"]) {
+    if (row["gpu"] == "apple-m1-pro-16c-16gb") {
+      apple = true;
+      EXPECT_TRUE(row["gpus"].is_null());
+      EXPECT_NE(row["unsupported"].get<std::string>().find("no interconnect"), std::string::npos);
+    }
+    if (row["gpu"] == "h100-sxm") {
+      h100 = true;
+      EXPECT_EQ(row["gpus"], 8);  // the layout's GPU count: LoRA on an 8B model fits each H100
+    }
+  }
+  EXPECT_TRUE(apple && h100);
+}
+
+}  // namespace
+}  // namespace vram

@@ -19,15 +19,13 @@ Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const W
     hw.device = &d;
     Result<FitResult> one = Fit(model, weights, request, hw);
     if (!one.ok()) {
-      // A device this runtime cannot use (vLLM on a Mac): it offers nothing.
-      if (one.status().code() == ErrorCode::kUnsupported) {
-        row.capacity_bytes = d.usable_memory_bytes();
-        row.headroom_bytes = -1;
-        row.unsupported = one.status().message();
-        rows.push_back(row);
-        continue;
-      }
-      return one.status();
+      // A device this runtime or layout cannot use (vLLM on a Mac): the row says why. The request
+      // itself was checked by the estimate before the table.
+      row.capacity_bytes = d.usable_memory_bytes();
+      row.headroom_bytes = -1;
+      row.unsupported = one.status().message();
+      rows.push_back(row);
+      continue;
     }
     row.capacity_bytes = one->capacity_bytes;
     row.headroom_bytes = one->headroom_bytes;
@@ -36,8 +34,11 @@ Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const W
       row.devices_needed = 1;
     } else {
       Result<DeviceCountSolution> n = SmallestDeviceCount(model, weights, request, hw, max_devices);
-      if (!n.ok()) return n.status();
-      row.devices_needed = n->devices;
+      if (n.ok()) {
+        row.devices_needed = n->devices;
+      } else {
+        row.unsupported = n.status().message();
+      }
     }
     if (row.devices_needed > 0) {
       hw.count = row.devices_needed;
@@ -62,14 +63,12 @@ Result<std::vector<FitTableRow>> TrainingFitTable(const ModelDescription& model,
     hw.device = &d;
     Result<FitResult> f = FitTraining(model, request, hw);
     if (!f.ok()) {
-      if (f.status().code() == ErrorCode::kUnsupported) {
-        row.capacity_bytes = d.usable_memory_bytes();
-        row.headroom_bytes = -1;
-        row.unsupported = f.status().message();
-        rows.push_back(row);
-        continue;
-      }
-      return f.status();
+      // A layout of several GPUs on a device that cannot pool them: the row says why.
+      row.capacity_bytes = d.usable_memory_bytes();
+      row.headroom_bytes = -1;
+      row.unsupported = f.status().message();
+      rows.push_back(row);
+      continue;
     }
     row.capacity_bytes = f->capacity_bytes;
     row.headroom_bytes = f->headroom_bytes;

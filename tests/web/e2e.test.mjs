@@ -278,19 +278,42 @@ test('fit table: sorted, filtered by vendor and budget, from the core\'s total',
   await page.waitForURL(/rows=all/);
   await page.click('#fit-table th[data-sort="usable"] button');
   assert.equal(await page.getAttribute('#fit-table th[data-sort="usable"]', 'aria-sort'), 'ascending');
-  // The RTX 4090 row: usable 24 GiB, headroom = 24 GiB - total, GPUs needed by the documented split.
+  // The RTX 4090 row: usable 24 GiB, headroom = 24 GiB - total, GPUs needed as `vramcalc fit` says.
   const row = await page.$eval('#fit-body tr[data-id="rtx-4090"]', (tr) => [...tr.children].map((c) => c.textContent));
   assert.equal(row[1], fmt.bytes(25769803776, 'GB'));
   assert.equal(row[2], fmt.signedBytes(25769803776 - total, 'GB'));
-  const { out } = runCli({ model: 'llama-3.1-70b', weights: 'q4_k_m', runtime: 'llamacpp', context: 32768 });
-  const perGpu = out.bytes.activations + out.bytes.overhead;
-  const gpus = Math.ceil((out.bytes.total - perGpu) / (25769803776 - perGpu));
+  const gpus = cliFit('llama-3.1-70b', 'rtx-4090', 32768).smallest_device_count;
+  assert.equal(gpus, 3);
   assert.equal(row[3], String(gpus));
   // Decode tokens/s comes from the core's planner: the CLI's figure for the same GPU count.
   const planned = JSON.parse(execFileSync(cli, ['--model', 'llama-3.1-70b', '--weights', 'q4_k_m', '--runtime', 'llamacpp',
     '--context', '32768', '--gpu', 'rtx-4090', '--gpus', String(gpus), '--json'], { encoding: 'utf8' }));
   assert.ok(planned.fits && planned.decode_tokens_per_s > 0, 'the planner fits it on that many cards');
   assert.equal(row[5], fmt.sig3(planned.decode_tokens_per_s));
+});
+
+/** `vramcalc fit` (llama.cpp, Q4_K_M) as JSON. */
+function cliFit(model, gpu, context) {
+  return JSON.parse(execFileSync(cli, ['fit', '--model', model, '--weights', 'q4_k_m', '--runtime', 'llamacpp',
+    '--context', String(context), '--gpu', gpu, '--json'], { encoding: 'utf8' }));
+}
+
+// Issue 12: the page's GPU column came from a JavaScript formula and said one fewer than the core
+// in these cases (2, 10 and 15). Now the core draws the table.
+test('fit table: the GPUs column equals vramcalc fit where the old page formula was one short', async (t) => {
+  for (const [model, context, gpu, expected] of [['mixtral-8x7b', 32768, 'rtx-4060-ti-16gb', 3],
+    ['llama-3.1-405b', 8192, 'rtx-4090', 11], ['llama-3.1-405b', 8192, 'rtx-4060-ti-16gb', 16]]) {
+    const page = await open(t, { path: `/?model=${model}&runtime=llamacpp&weights=q4_k_m&context=${context}&rows=all` });
+    await shown(page);
+    const cells = await page.$eval(`#fit-body tr[data-id="${gpu}"]`, (tr) => [...tr.children].map((c) => c.textContent));
+    const fit = cliFit(model, gpu, context);
+    assert.equal(fit.smallest_device_count, expected, `${model} on ${gpu}: vramcalc fit`);
+    assert.equal(cells[3], String(expected), `${model} on ${gpu}: the page`);
+    assert.equal(cells[5], fmt.sig3(JSON.parse(execFileSync(cli, ['--model', model, '--weights', 'q4_k_m',
+      '--runtime', 'llamacpp', '--context', String(context), '--gpu', gpu, '--gpus', String(expected), '--json'],
+    { encoding: 'utf8' })).decode_tokens_per_s), `${model} on ${gpu}: speed at that count`);
+    await page.close();
+  }
 });
 
 test('keyboard: skip link, model picker, tabs, options, sorting and copying work without a mouse', async (t) => {
