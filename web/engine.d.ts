@@ -157,15 +157,51 @@ export interface EstimateSummary {
   total_bytes: number;
 }
 
+/** One device of the core's fit table (Engine.fitTable). */
+export interface FitRow {
+  gpu: string;
+  /** Memory one device offers this runtime (Apple: the GPU working set; vLLM: its budget). */
+  capacity_bytes: number;
+  /** On one device: capacity - total (negative when over). */
+  headroom_bytes: number;
+  /** One device holds it. */
+  fits: boolean;
+  /** Devices needed (training: the layout's GPUs when one fits); null when no count does. */
+  gpus: number | null;
+  decode_tokens_per_s: number | null;
+  price_usd: number | null;
+  /** Why the runtime or layout cannot use this device. */
+  unsupported?: string;
+}
+
+/** A runtime, from its profile in the core (core/src/runtime/). */
+export interface RuntimeInfo {
+  id: string;
+  name: string;
+  default_weights: string;
+  /** Weight-format families it loads; empty = every family. */
+  weight_families: string[];
+  /** Request fields only this runtime reads. */
+  option_fields: string[];
+  needs_device_memory: boolean;
+  offloads_to_host: boolean;
+}
+
 export class Engine {
-  /** The Embind module (calculateJson, estimateNumbersBatch, formatsJson, estimate). */
+  /** The Embind module (its Session class). */
   readonly module: unknown;
+  /** The core's Session: devices, imported models, prepared plans. */
+  readonly session: unknown;
+  /** The fit of one workload on every device given to setHardware (request.gpu: that one only). */
+  fitTable(request: Request & { gpu?: string }, config: object | string): FitRow[];
+  runtimes(): RuntimeInfo[];
+  setHardware(hardware: object | string): void;
   /** Full itemized answer; throws EngineError with the core's message on invalid input. */
   calculate(request: Request, config: object | string): Result;
   /** Totals for many requests over one model; never throws for a bad request. */
   numbers(config: object | string, requests: Request[]): Array<Numbers | { error: EngineError }>;
   formats(): Format[];
-  /** The flat minimal estimate; fills the defaults Embind needs. */
+  /** The totals of one request (a shortcut over calculate). */
   estimate(options: EstimateOptions): EstimateSummary;
   readonly hasPlanner: boolean;
   /** Decode tokens/s on `gpus` x `device`, or null until the core has the planner binding. */
