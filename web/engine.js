@@ -36,13 +36,11 @@ export const ESTIMATE_DEFAULTS = Object.freeze({
 /** An error the core returned as a value: `code` is the core's error code, `field` the request
  * field its message names ("context", "weights", ...) when it names one. */
 export class EngineError extends Error {
-  constructor(code, message) {
+  constructor(code, message, field = '') {
     super(message);
     this.name = 'EngineError';
     this.code = code;
-    const named = /^request: (?:unknown )?field '([a-z0-9_]+)'/.exec(message);
-    const m = named ?? /^([a-z][a-z0-9_ -]*?):/i.exec(message);
-    this.field = m ? m[1].trim().replace(/[ -]/g, '_').toLowerCase() : '';
+    this.field = field;  // the core's Status names it
   }
 }
 
@@ -127,7 +125,7 @@ function withConfig(request, config) {
 
 function unwrap(json) {
   const out = JSON.parse(json);
-  if (out.error) throw new EngineError(out.error.code, out.error.message);
+  if (out.error) throw new EngineError(out.error.code, out.error.message, out.error.field);
   return out;
 }
 
@@ -155,7 +153,7 @@ export class Engine {
     const lines = requests.map((r) => JSON.stringify(r)).join('\n');
     const model = config instanceof ImportedModel ? config.ref : configJson(config);
     const answers = JSON.parse(this.session.numbers(model, lines));
-    return answers.map((a) => (a.error ? { error: new EngineError(a.error.code, a.error.message) } : a));
+    return answers.map((a) => (a.error ? { error: new EngineError(a.error.code, a.error.message, a.error.field) } : a));
   }
 
   /** The weight-format catalogue: [{ id, family, description }], one entry per id. */

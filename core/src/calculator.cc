@@ -337,6 +337,7 @@ std::string CalculationToJson(const Calculation& c) {
 std::string ErrorJson(const Status& status) {
   OrderedJson j;
   j["error"]["code"] = ErrorCodeName(status.code());
+  j["error"]["field"] = status.field();
   j["error"]["message"] = status.message();
   return j.dump(2, ' ', false, nlohmann::detail::error_handler_t::replace);
 }

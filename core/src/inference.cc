@@ -188,16 +188,27 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
   });
 
   // --- KV cache ------------------------------------------------------------------------------
-  uint64_t kv_bytes = 0, per_token_all_layers = 0;
+  uint64_t kv_bytes = 0, per_token_all_layers = 0, k_width = 0, v_width = 0;
   int64_t window_layers = 0, mla_layers = 0, ignored_windows = 0;
+  // Layers mostly repeat: ask the profile again only when a layer differs from the one before.
+  const LayerAttention* previous = nullptr;
+  runtime::CacheRow row;
+  uint64_t per_token = 0;
+  int64_t tokens = 0;
   for (const LayerAttention& layer : g.layers) {
-    const runtime::CacheRow row = profile.RowOf(g, layer);
-    if (IsBlockKv(r.kv_dtype) && (row.k_elements % 32 != 0 || row.v_elements % 32 != 0)) {
-      return KvRowBytes(r.kv_dtype, row.k_elements % 32 != 0 ? row.k_elements : row.v_elements).status();
+    if (previous == nullptr || layer.kind != previous->kind || layer.window_tokens != previous->window_tokens ||
+        layer.num_kv_heads != previous->num_kv_heads) {
+      row = profile.RowOf(g, layer);
+      if (IsBlockKv(r.kv_dtype) && (row.k_elements % 32 != 0 || row.v_elements % 32 != 0)) {
+        return KvRowBytes(r.kv_dtype, row.k_elements % 32 != 0 ? row.k_elements : row.v_elements).status();
+      }
+      per_token = RowBytes(r.kv_dtype, row.k_elements) + RowBytes(r.kv_dtype, row.v_elements);
+      tokens = profile.LayerTokens(model, layer, r, plan);
+      k_width = std::max(k_width, static_cast<uint64_t>(row.k_elements));
+      v_width = std::max(v_width, static_cast<uint64_t>(row.v_elements));
+      previous = &layer;
     }
-    const uint64_t per_token = RowBytes(r.kv_dtype, row.k_elements) + RowBytes(r.kv_dtype, row.v_elements);
     per_token_all_layers += per_token;
-    const int64_t tokens = profile.LayerTokens(model, layer, r, plan);
     kv_bytes += per_token * static_cast<uint64_t>(tokens) * batch;
     if (layer.kind == AttentionKind::kSlidingWindow) {
       ++window_layers;
@@ -238,6 +249,8 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
     w.gated = w.gated && f.gated;
   }
   w.qkv_width = static_cast<uint64_t>(g.num_query_heads * g.key_head_dim + 2 * g.num_kv_heads * g.key_head_dim);
+  w.k_width = k_width;
+  w.v_width = v_width;
   e.activations_bytes = profile.Activations(w, items, &e);
 
   // --- Runtime overhead and budget -----------------------------------------------------------

@@ -33,7 +33,7 @@ const Json* JsonFields::Find(std::initializer_list<const char*> keys,
 
 Status JsonFields::Bad(const char* key, const std::string& expected, const Json& got) const {
   return Status(ErrorCode::kOutOfRange,
-                where_ + ": field '" + key + "' must be " + expected + ", got " + DescribeJson(got));
+                where_ + ": field '" + key + "' must be " + expected + ", got " + DescribeJson(got), key);
 }
 
 Status JsonFields::Int(std::initializer_list<const char*> keys, int64_t min, int64_t max,

@@ -17,6 +17,35 @@ const char* ErrorCodeName(ErrorCode code) {
   return "unknown";
 }
 
+std::string Status::field() const {
+  if (!field_.empty() || ok()) return field_;
+  // "request: field 'batch' must be ..." or "request: unknown field 'x'".
+  for (const char* lead : {"request: field '", "request: unknown field '"}) {
+    const std::string prefix(lead);
+    if (message_.compare(0, prefix.size(), prefix) == 0) {
+      const size_t end = message_.find('\'', prefix.size());
+      if (end != std::string::npos) return message_.substr(prefix.size(), end - prefix.size());
+    }
+  }
+  // "kv-dtype: ...", "device memory: ..." -> "kv_dtype", "device_memory".
+  const size_t colon = message_.find(':');
+  if (colon == std::string::npos || colon == 0 || colon > 40) return "";
+  std::string out;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = message_[i];
+    if (c == ' ' || c == '-') {
+      out += '_';
+    } else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') {
+      out += c;
+    } else if (c >= 'A' && c <= 'Z') {
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      return "";
+    }
+  }
+  return out;
+}
+
 const char* AttentionKindName(AttentionKind kind) {
   switch (kind) {
     case AttentionKind::kFull: return "full";

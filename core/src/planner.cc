@@ -185,15 +185,16 @@ Result<Placement> PlaceLayers(const ModelDescription& m, const WeightPlan& p, Ru
   }
   std::vector<uint64_t> weights(static_cast<size_t>(count), 0), dense(static_cast<size_t>(count), 0),
       experts(static_cast<size_t>(count), 0);
+  const runtime::Profile& profile = runtime::ProfileOf(runtime);
+  const bool embedding_on_host = profile.TokenEmbeddingOnHost();
   for (size_t i = 0; i < m.tensors.size(); ++i) {
     const TensorInfo& t = m.tensors[i];
     const Slot slot = SlotOf(m, t);
     const int d = slot == Slot::kInput    ? 0
                   : slot == Slot::kOutput ? DeviceOfItem(n_layer, n_layer, count)
                                           : DeviceOfItem(std::min<int64_t>(t.layer, n_layer - 1), n_layer, count);
-    weights[static_cast<size_t>(d)] += DeviceBytes(m, p, i, runtime);
-    if (runtime::ProfileOf(runtime).TokenEmbeddingOnHost() && slot == Slot::kInput &&
-        t.role == TensorRole::kTokenEmbedding) {
+    weights[static_cast<size_t>(d)] += profile.TensorDeviceBytes(m, p, i);
+    if (embedding_on_host && slot == Slot::kInput && t.role == TensorRole::kTokenEmbedding) {
       continue;
     }
     if (t.is_routed_expert()) {

@@ -28,6 +28,7 @@ std::string DumpJson(const OrderedJson& j) {
 std::string ErrorLine(const Status& status) {
   OrderedJson e;
   e["code"] = ErrorCodeName(status.code());
+  e["field"] = status.field();
   e["message"] = status.message();
   OrderedJson j;
   j["error"] = std::move(e);

@@ -19,21 +19,28 @@ enum class ErrorCode {
 /// Stable lowercase name of an error code ("invalid_argument", ...).
 const char* ErrorCodeName(ErrorCode code);
 
-/// An error as a value. The message names the field and the accepted range.
+/// An error as a value. The message names the field and the accepted range; `field` is the
+/// request or file field it is about ("context", "num_hidden_layers"), or "" when none is.
 class Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(ErrorCode code, std::string message, std::string field)
+      : code_(code), message_(std::move(message)), field_(std::move(field)) {}
 
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == ErrorCode::kOk; }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  /// The field named explicitly, else the one the message starts with ("batch: must be ...",
+  /// "request: field 'batch' must be ...").
+  std::string field() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 /// A value or the Status explaining why there is none. No exceptions anywhere.

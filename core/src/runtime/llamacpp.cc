@@ -126,12 +126,7 @@ class LlamaCpp final : public Profile {
     const uint64_t ubatch = static_cast<uint64_t>(w.plan.ubatch_tokens);
     const uint64_t n_kv = static_cast<uint64_t>(w.plan.tokens_per_sequence);
     const uint64_t embed_rows = cpu ? ubatch * 4 * hidden : 0;
-    uint64_t k_width = 0, v_width = 0;
-    for (const LayerAttention& layer : g.layers) {
-      const CacheRow row = RowOf(g, layer);
-      k_width = std::max(k_width, static_cast<uint64_t>(row.k_elements));
-      v_width = std::max(v_width, static_cast<uint64_t>(row.v_elements));
-    }
+    const uint64_t k_width = w.k_width, v_width = w.v_width;
     const uint64_t logits = ubatch * 4 * (vocab + hidden) + embed_rows;
     const uint64_t attention =
         r.flash_attention ? 0 : ubatch * 4 * (heads * n_kv + n_kv + 4 * hidden + k_width + v_width) + embed_rows;

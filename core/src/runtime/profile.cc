@@ -3,6 +3,7 @@
 #include "profile.h"
 
 #include <algorithm>
+#include <array>
 
 #include "../numeric.h"
 #include "../world.h"
@@ -62,16 +63,31 @@ void Profile::ThroughputNotes(const InferenceRequest& request, bool discrete_gpu
 }
 
 const std::vector<const Profile*>& AllProfiles() {
+  // The order front ends list them in.
   static const std::vector<const Profile*>* all = new std::vector<const Profile*>{
       &LlamaCppProfile(), &VllmProfile(), &TransformersProfile(), &TheoreticalProfile()};
   return *all;
 }
 
+namespace {
+
+constexpr size_t kRuntimeCount = 4;
+
+/// The profiles indexed by their Runtime value (looked up per tensor in the planner).
+const std::array<const Profile*, kRuntimeCount>& ById() {
+  static const std::array<const Profile*, kRuntimeCount> table = [] {
+    std::array<const Profile*, kRuntimeCount> t{};
+    for (const Profile* p : AllProfiles()) t[static_cast<size_t>(p->id())] = p;
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
 const Profile& ProfileOf(Runtime runtime) {
-  for (const Profile* p : AllProfiles()) {
-    if (p->id() == runtime) return *p;
-  }
-  return TheoreticalProfile();
+  const size_t i = static_cast<size_t>(runtime);
+  return i < kRuntimeCount && ById()[i] != nullptr ? *ById()[i] : TheoreticalProfile();
 }
 
 }  // namespace vram::runtime

@@ -42,6 +42,8 @@ struct Workload {
   uint64_t widest_ffn = 0;  ///< Per-token intermediate width of the widest layer.
   bool gated = true;        ///< Every MLP is gated (3 intermediates instead of 2).
   uint64_t qkv_width = 0;   ///< Q + K + V values per token.
+  uint64_t k_width = 0;     ///< The widest layer's cached K values per token (RowOf).
+  uint64_t v_width = 0;     ///< The widest layer's cached V values per token.
 };
 
 /// The KV budget a runtime takes from a device (vLLM's gpu_memory_utilization rule).
