@@ -28,27 +28,13 @@ const char kUsage[] =
     "       vramcalc --list-models [--json]\n"
     "       vramcalc --list-formats [--json]\n"
     "       vramcalc --list-gpus [--json]\n"
+    "       vramcalc --schema          (the request fields with defaults and ranges, as JSON)\n"
     "       vramcalc (max-context|max-batch|best-format|offload|advise|cost|fit) --gpu <id> [--gpus N] ...\n"
     "       vramcalc recommend (--model <id> | --hf-config <path>) [options]   (subcommands print JSON)\n"
     "\n"
     "options:\n"
-    "  --mode <inference|train|lora|qlora>   what to size (default inference)\n"
-    "  --weights <format>          bf16, fp16, fp32, fp8-e4m3, int8, nf4, nf4-dq, gptq-4bit-g128,\n"
-    "                              awq-4bit-g128, mxfp4, exl2-4.65bpw, q4_k_m, q8_0, iq4_xs, ...\n"
-    "                              (default: the checkpoint as published)\n"
-    "  --kv-dtype <f16|bf16|f32|fp8|q8_0|q4_0>   KV cache element type (default f16)\n"
-    "  --context <tokens>          tokens per sequence (default 4096)\n"
-    "  --batch <n>                 concurrent sequences (default 1)\n"
-    "  --runtime <theoretical|llamacpp|vllm|transformers>   (default theoretical)\n"
-    "  --flash-attn <on|off>       fused attention kernel (llama.cpp -fa; default on)\n"
-    "  --attn-impl <eager|sdpa|flash_attention_2>   transformers attention (default sdpa)\n"
-    "  --ubatch <tokens>           llama.cpp n_ubatch / prefill chunk (default 512)\n"
-    "  --llamacpp-backend <cuda|cpu>  where llama.cpp runs (default cuda)\n"
-    "  --gpu-memory-utilization <0..1>   vLLM fraction of device memory (default 0.92)\n"
+    "  (workload options: see below)\n"
     "  --device-memory-gib <GiB>   memory of the target device, for vLLM's reservation\n"
-    "  --max-num-batched-tokens <n>  vLLM profile-run tokens (default: vllm serve's for the device)\n"
-    "  --max-num-seqs <n>          vLLM concurrent requests (default: vllm serve's for the device)\n"
-    "  --enforce-eager             vLLM without CUDA graphs\n"
     "  --presets <dir>             folder holding models.json\n"
     "  --gpu <id>                  a device of presets/hardware.json: adds fits, headroom_bytes,\n"
     "                              decode_tokens_per_s, prefill_tokens_per_s (see --list-gpus)\n"
@@ -58,20 +44,14 @@ const char kUsage[] =
     "  --host-bandwidth-gbs <GB/s> RAM bandwidth for offloaded layers (default 89.6, DDR5-5600 x2)\n"
     "  --max-gpus <n> --category <consumer,workstation,datacenter,apple,cpu> --limit <n>   recommend\n"
     "  --cloud-usd-per-hour <$> --utilization <0..1> --electricity-usd-per-kwh <$> --system-watts <W>   cost\n"
-    "\n"
-    "training (--mode train|lora|qlora; bytes per GPU):\n"
-    "  --optimizer <adamw|adamw_8bit|paged_adamw|paged_adamw_8bit|adafactor|sgd|sgd_momentum|lion>\n"
-    "  --precision-regime <mixed_bf16|mixed_fp16|bf16|fp32>   (default mixed_bf16)\n"
-    "  --fp32-grads                mixed precision with fp32 gradients (18 instead of 16 B/param)\n"
-    "  --checkpointing <none|selective|full>   activation recomputation (default none)\n"
-    "  --micro-batch <n> --seq-len <tokens>    (defaults 1 and 2048)\n"
-    "  --lora-rank <r> --lora-targets <q,v|all-linear|...> --dora --lora-dropout <p>\n"
-    "  --weights <format>          lora/qlora frozen base (default bf16 / nf4-dq)\n"
-    "  --zero <0-3> | --fsdp <full_shard|shard_grad_op|hybrid_shard> [--fsdp-shard-group n]\n"
-    "  --tp <n> [--sequence-parallel] --pp <n> [--pp-microbatches m] --dp <n>\n"
-    "  --offload <none|optimizer|params|both>  --dropout <p>  --fused-loss\n"
-    "  --attn-impl <eager|sdpa|flash_attention_2>  (default flash_attention_2 for training)\n"
     "  --json                      print one JSON object\n";
+
+/// The workload options, from the request schema (one place for flags, ranges and defaults).
+std::string Usage() {
+  return std::string(kUsage) + "\nworkload options:\n" + vram::RequestFlagsHelp(vram::FieldScope::kAll) +
+         vram::RequestFlagsHelp(vram::FieldScope::kInference) + "\ntraining (--mode train|lora|qlora; bytes per GPU):\n" +
+         vram::RequestFlagsHelp(vram::FieldScope::kTraining) + vram::RequestFlagsHelp(vram::FieldScope::kAdapter);
+}
 
 [[noreturn]] void Fail(const std::string& message) {
   std::fprintf(stderr, "vramcalc: error: %s\n", message.c_str());
@@ -108,26 +88,6 @@ std::vector<vram::ModelPreset> LoadPresets(const std::string& dir) {
   vram::Result<std::vector<vram::ModelPreset>> presets = vram::ParseModelPresets(text);
   if (!presets.ok()) Fail(presets.status().message());
   return std::move(presets).value();
-}
-
-int64_t ParseInt(const char* flag, const std::string& text, int64_t lo, int64_t hi) {
-  const std::string range = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-  if (text.empty() || text.size() > 18) Fail(std::string(flag) + ": must be " + range + ", got '" + text.substr(0, 40) + "'");
-  size_t i = 0;
-  bool negative = false;
-  if (text[0] == '-' || text[0] == '+') {
-    negative = text[0] == '-';
-    i = 1;
-  }
-  if (i == text.size()) Fail(std::string(flag) + ": must be " + range + ", got '" + text + "'");
-  int64_t v = 0;
-  for (; i < text.size(); ++i) {
-    if (text[i] < '0' || text[i] > '9') Fail(std::string(flag) + ": must be " + range + ", got '" + text.substr(0, 40) + "'");
-    v = v * 10 + (text[i] - '0');
-  }
-  if (negative) v = -v;
-  if (v < lo || v > hi) Fail(std::string(flag) + ": must be " + range + ", got " + text);
-  return v;
 }
 
 double ParseNumber(const char* flag, const std::string& text, double lo, double hi, bool lo_open) {
@@ -232,60 +192,6 @@ void PrintText(const vram::Calculation& c) {
 }  // namespace
 
 /// Training options (issue 3). Returns false when `flag` is not one of them.
-template <typename Value>
-bool HandleTrainingFlag(const std::string& flag, vram::TrainingRequest* t, Value value) {
-  auto parsed = [](auto result) {
-    if (!result.ok()) Fail(result.status().message());
-    return *result;
-  };
-  if (flag == "--optimizer") {
-    t->optimizer = parsed(vram::ParseOptimizer(value()));
-  } else if (flag == "--precision-regime") {
-    t->precision = parsed(vram::ParsePrecisionRegime(value()));
-  } else if (flag == "--fp32-grads") {
-    t->fp32_gradients = true;
-  } else if (flag == "--checkpointing") {
-    t->checkpointing = parsed(vram::ParseCheckpointing(value()));
-  } else if (flag == "--lora-rank") {
-    t->lora_rank = ParseInt("lora-rank", value(), 1, 4096);
-  } else if (flag == "--lora-targets") {
-    t->lora_targets = parsed(vram::ParseLoraTargets(value()));
-  } else if (flag == "--dora") {
-    t->dora = true;
-  } else if (flag == "--lora-dropout") {
-    t->lora_dropout = ParseNumber("lora-dropout", value(), 0.0, 0.999, false);
-  } else if (flag == "--dropout") {
-    t->dropout = ParseNumber("dropout", value(), 0.0, 0.999, false);
-  } else if (flag == "--micro-batch") {
-    t->micro_batch = ParseInt("micro-batch", value(), 1, 4096);
-  } else if (flag == "--seq-len") {
-    t->seq_len = ParseInt("seq-len", value(), 1, int64_t{1} << 20);
-  } else if (flag == "--zero") {
-    t->zero_stage = static_cast<int>(ParseInt("zero", value(), 0, 3));
-  } else if (flag == "--fsdp") {
-    t->fsdp = parsed(vram::ParseFsdpStrategy(value()));
-  } else if (flag == "--fsdp-shard-group") {
-    t->fsdp_shard_group = ParseInt("fsdp-shard-group", value(), 1, 65536);
-  } else if (flag == "--tp") {
-    t->tp = ParseInt("tp", value(), 1, 1024);
-  } else if (flag == "--pp") {
-    t->pp = ParseInt("pp", value(), 1, 1024);
-  } else if (flag == "--pp-microbatches") {
-    t->pp_microbatches = ParseInt("pp-microbatches", value(), 1, 65536);
-  } else if (flag == "--dp") {
-    t->dp = ParseInt("dp", value(), 1, 65536);
-  } else if (flag == "--sequence-parallel") {
-    t->sequence_parallel = true;
-  } else if (flag == "--offload") {
-    t->offload = parsed(vram::ParseOffload(value()));
-  } else if (flag == "--fused-loss") {
-    t->fused_loss = true;
-  } else {
-    return false;
-  }
-  return true;
-}
-
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   vramcli::PlannerFlags planner;
@@ -305,10 +211,13 @@ int main(int argc, char** argv) {
     };
     vram::InferenceRequest& q = request.inference;
     if (flag == "--help" || flag == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(Usage().c_str(), stdout);
       return 0;
     } else if (flag == "--json") {
       json = true;
+    } else if (flag == "--schema") {
+      std::printf("%s\n", vram::RequestSchemaJson().c_str());  // the request fields, for tools
+      return 0;
     } else if (flag == "--list-models") {
       list_models = true;
     } else if (flag == "--list-formats") {
@@ -323,55 +232,22 @@ int main(int argc, char** argv) {
       safetensors_path = value();
     } else if (flag == "--presets") {
       presets_dir = value();
-    } else if (flag == "--mode") {
-      request.mode = value();
-      if (request.mode != "inference" && !vram::ParseTrainingMode(request.mode).ok()) {
-        Fail("mode: '" + request.mode.substr(0, 40) + "' is not one of inference, train, lora, qlora");
-      }
-    } else if (flag == "--weights") {
-      request.weights = value();
-    } else if (flag == "--kv-dtype") {
-      vram::Result<vram::KvDType> kv = vram::ParseKvDType(value());
-      if (!kv.ok()) Fail(kv.status().message());
-      q.kv_dtype = *kv;
-    } else if (flag == "--context") {
-      q.context_tokens = ParseInt("context", value(), 1, int64_t{1} << 24);
-    } else if (flag == "--batch") {
-      q.batch = ParseInt("batch", value(), 1, 65536);
-    } else if (flag == "--ubatch") {
-      q.ubatch_tokens = ParseInt("ubatch", value(), 1, 65536);
-    } else if (flag == "--runtime") {
-      vram::Result<vram::Runtime> runtime = vram::ParseRuntime(value());
-      if (!runtime.ok()) Fail(runtime.status().message());
-      q.runtime = *runtime;
-    } else if (flag == "--flash-attn") {
-      const std::string v = value();
-      if (v != "on" && v != "off") Fail("flash-attn: must be on or off, got '" + v.substr(0, 40) + "'");
-      q.flash_attention = v == "on";
-    } else if (flag == "--attn-impl") {
-      vram::Result<vram::AttentionImpl> impl = vram::ParseAttentionImpl(value());
-      if (!impl.ok()) Fail(impl.status().message());
-      q.attention_impl = *impl;
-      request.training.attention = *impl;
-    } else if (flag == "--gpu-memory-utilization") {
-      q.gpu_memory_utilization = ParseNumber("gpu-memory-utilization", value(), 0.0, 1.0, true);
     } else if (flag == "--device-memory-gib") {
       const double gib = ParseNumber("device-memory-gib", value(), 0.0, 1048576.0, true);
       q.device_memory_bytes = static_cast<uint64_t>(gib * 1024.0 * 1024.0 * 1024.0);
-    } else if (flag == "--max-num-batched-tokens") {
-      q.vllm_max_batched_tokens = ParseInt("max-num-batched-tokens", value(), 1, int64_t{1} << 24);
-    } else if (flag == "--max-num-seqs") {
-      q.vllm_max_num_seqs = ParseInt("max-num-seqs", value(), 1, 65536);
-    } else if (flag == "--llamacpp-backend") {
-      vram::Result<vram::LlamaCppBackend> backend = vram::ParseLlamaCppBackend(value());
-      if (!backend.ok()) Fail(backend.status().message());
-      q.llamacpp_backend = *backend;
-    } else if (flag == "--enforce-eager") {
-      q.cuda_graphs = false;
+    } else if (const vram::RequestFieldInfo* field = vram::FindRequestFieldByFlag(flag)) {
+      // A request field of the schema: the same ranges and values as the JSON request.
+      const std::string text = field->flag_style == vram::FlagStyle::kValue ||
+                                       field->flag_style == vram::FlagStyle::kOnOff
+                                   ? value()
+                                   : std::string();
+      for (const vram::RequestFieldInfo& f : vram::RequestSchema()) {
+        if (f.flag != flag) continue;  // --attn-impl sets the inference and the training field
+        const vram::Status s = vram::SetRequestFieldFromText(f, text, &request);
+        if (!s.ok()) Fail(s.message());
+      }
     } else if (vramcli::ParsePlannerFlag(flag, value, &planner)) {
       // hardware-planner option consumed
-    } else if (HandleTrainingFlag(flag, &request.training, value)) {
-      // training option consumed
     } else {
       Fail("unknown option '" + flag.substr(0, 60) + "' (see --help)");
     }

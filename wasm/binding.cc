@@ -41,5 +41,6 @@ EMSCRIPTEN_BINDINGS(vramcalc) {
       .function("probe", &Probe)
       .function("importModel", &ImportModel)
       .class_function("formats", &vram::Session::FormatsJson)
-      .class_function("runtimes", &vram::Session::RuntimesJson);
+      .class_function("runtimes", &vram::Session::RuntimesJson)
+      .class_function("schema", &vram::Session::SchemaJson);
 }

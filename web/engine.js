@@ -1,37 +1,38 @@
 // vramcalc engine: loads the C++ core (WebAssembly, Embind) once and wraps its Session (the
-// core's front-end state: devices, imported models, prepared plans) in plain JavaScript. Errors come back from the core as values; this module turns them into
-// thrown EngineErrors carrying the core's message. Reusable outside the page: see engine.d.ts.
+// core's front-end state: devices, imported models, prepared plans) in plain JavaScript. Errors
+// come back from the core as values; this module turns them into thrown EngineErrors carrying the
+// core's message and field. Reusable outside the page: see engine.d.ts.
 
-/** Every request field with the core's own default, per mode (the core applies the same). */
-export const CORE_DEFAULTS = Object.freeze({
-  inference: Object.freeze({
-    weights: '', kv_dtype: 'f16', context: 4096, batch: 1, runtime: 'theoretical',
-    flash_attention: true, attn_impl: 'sdpa', ubatch: 512, llamacpp_backend: 'cuda', gpu_memory_utilization: 0.92,
-    device_memory_bytes: 0, cuda_graphs: true, max_num_batched_tokens: 0, max_num_seqs: 0,
-    block_size: 16,
-  }),
-  // core/include/vram/training.h (TrainingRequest)
-  training: Object.freeze({
-    optimizer: 'adamw', precision: 'mixed_bf16', fp32_gradients: false, checkpointing: 'none',
-    attn_impl: 'flash_attention_2', micro_batch: 1, seq_len: 2048, dropout: 0, fused_loss: false, zero: 0,
-    fsdp: 'none', fsdp_shard_group: 8, tp: 1, sequence_parallel: false, pp: 1, pp_microbatches: 0, dp: 1,
-    offload: 'none',
-  }),
-  lora: Object.freeze({ weights: '', lora_rank: 16, lora_targets: 'q,v', dora: false, lora_dropout: 0 }),
-});
+/**
+ * Every request field with the core's own default, per mode: filled from the core's request
+ * schema (vram/schema.h) when the engine loads, so nothing here repeats a default or a range.
+ */
+export const CORE_DEFAULTS = { inference: {}, training: {}, lora: {} };
 
-/** The request fields each mode reads, in the order the page shows them. */
-export const MODE_FIELDS = Object.freeze({
-  inference: Object.keys(CORE_DEFAULTS.inference),
-  train: Object.keys(CORE_DEFAULTS.training),
-  lora: [...Object.keys(CORE_DEFAULTS.lora), ...Object.keys(CORE_DEFAULTS.training)],
-  qlora: [...Object.keys(CORE_DEFAULTS.lora), ...Object.keys(CORE_DEFAULTS.training)],
-});
+/** The request fields each mode reads, in the order the core's schema lists them. */
+export const MODE_FIELDS = { inference: [], train: [], lora: [], qlora: [] };
 
-/** Defaults of the flat `estimate` value object (Embind needs every field). */
-export const ESTIMATE_DEFAULTS = Object.freeze({
-  config_json: '', weights: '', kv_dtype: 'f16', runtime: 'theoretical', context: 4096, batch: 1,
-});
+/** The schema itself: [{ key, flag, kind, scope, default, min?, max?, values?, help }]. */
+export const REQUEST_SCHEMA = [];
+
+function loadSchema(module) {
+  if (REQUEST_SCHEMA.length) return;
+  REQUEST_SCHEMA.push(...JSON.parse(module.Session.schema()));
+  for (const f of REQUEST_SCHEMA) {
+    if (f.key === 'mode') continue;
+    // "all" fields (weights) belong to inference and to the adapters' group, as the core reads them.
+    const groups = { all: ['inference', 'lora'], inference: ['inference'], training: ['training'], lora: ['lora'] }[f.scope];
+    for (const g of groups) CORE_DEFAULTS[g][f.key] = f.default;
+  }
+  MODE_FIELDS.inference = Object.keys(CORE_DEFAULTS.inference);
+  MODE_FIELDS.train = Object.keys(CORE_DEFAULTS.training);
+  MODE_FIELDS.lora = [...Object.keys(CORE_DEFAULTS.lora), ...Object.keys(CORE_DEFAULTS.training)];
+  MODE_FIELDS.qlora = MODE_FIELDS.lora;
+  for (const k of ['weights', 'kv_dtype', 'runtime', 'context', 'batch']) ESTIMATE_DEFAULTS[k] = CORE_DEFAULTS.inference[k];
+}
+
+/** Defaults of estimate()'s flat options (the core's, filled when the engine loads). */
+export const ESTIMATE_DEFAULTS = { config_json: '' };
 
 /** An error the core returned as a value: `code` is the core's error code, `field` the request
  * field its message names ("context", "weights", ...) when it names one. */
@@ -133,6 +134,7 @@ function unwrap(json) {
 export class Engine {
   constructor(module) {
     this.module = module;
+    loadSchema(module);
     this.session = new module.Session();
     this.formatList = null;
     this.runtimeList = null;

@@ -4,6 +4,7 @@
 
 #include "json_fields.h"
 #include "runtime/profile.h"
+#include "workload/schema_internal.h"
 #include "vram/config.h"
 
 namespace vram {
@@ -77,47 +78,6 @@ Result<Calculation> Calculate(const ModelDescription& model, const CalculatorReq
 
 namespace {
 
-/// Training fields of a request object.
-/// Reads an optional string field and converts it with `parse` (one of the Parse* functions).
-template <typename T, typename Parser>
-Status EnumField(const JsonFields& f, const char* key, Parser parse, T* out) {
-  std::string text;
-  VRAM_RETURN_IF_ERROR(f.String({key}, false, &text));
-  if (text.empty()) return Status::Ok();
-  Result<T> value = parse(text);
-  if (!value.ok()) return value.status();
-  *out = *value;
-  return Status::Ok();
-}
-
-Status ParseTrainingFields(const JsonFields& f, TrainingRequest* t) {
-  VRAM_RETURN_IF_ERROR(EnumField(f, "optimizer", ParseOptimizer, &t->optimizer));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "precision", ParsePrecisionRegime, &t->precision));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "checkpointing", ParseCheckpointing, &t->checkpointing));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "fsdp", ParseFsdpStrategy, &t->fsdp));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "offload", ParseOffload, &t->offload));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "lora_targets", ParseLoraTargets, &t->lora_targets));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "attn_impl", ParseAttentionImpl, &t->attention));
-  int64_t zero = 0;
-  VRAM_RETURN_IF_ERROR(f.Int({"zero"}, 0, 3, false, 0, &zero));
-  t->zero_stage = static_cast<int>(zero);
-  VRAM_RETURN_IF_ERROR(f.Int({"lora_rank"}, 1, 4096, false, t->lora_rank, &t->lora_rank));
-  VRAM_RETURN_IF_ERROR(f.Int({"micro_batch"}, 1, 4096, false, t->micro_batch, &t->micro_batch));
-  VRAM_RETURN_IF_ERROR(f.Int({"seq_len"}, 1, int64_t{1} << 20, false, t->seq_len, &t->seq_len));
-  VRAM_RETURN_IF_ERROR(f.Int({"fsdp_shard_group"}, 1, 65536, false, t->fsdp_shard_group, &t->fsdp_shard_group));
-  VRAM_RETURN_IF_ERROR(f.Int({"tp"}, 1, 1024, false, t->tp, &t->tp));
-  VRAM_RETURN_IF_ERROR(f.Int({"pp"}, 1, 1024, false, t->pp, &t->pp));
-  VRAM_RETURN_IF_ERROR(f.Int({"pp_microbatches"}, 0, 65536, false, t->pp_microbatches, &t->pp_microbatches));
-  VRAM_RETURN_IF_ERROR(f.Int({"dp"}, 1, 65536, false, t->dp, &t->dp));
-  VRAM_RETURN_IF_ERROR(f.Double({"dropout"}, 0.0, 0.999, t->dropout, &t->dropout));
-  VRAM_RETURN_IF_ERROR(f.Double({"lora_dropout"}, 0.0, 0.999, t->lora_dropout, &t->lora_dropout));
-  VRAM_RETURN_IF_ERROR(f.Bool({"fp32_gradients"}, t->fp32_gradients, &t->fp32_gradients));
-  VRAM_RETURN_IF_ERROR(f.Bool({"dora"}, t->dora, &t->dora));
-  VRAM_RETURN_IF_ERROR(f.Bool({"sequence_parallel"}, t->sequence_parallel, &t->sequence_parallel));
-  VRAM_RETURN_IF_ERROR(f.Bool({"fused_loss"}, t->fused_loss, &t->fused_loss));
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<Calculation> CalculateStored(const ModelDescription& model, const WeightPlan& stored,
@@ -149,48 +109,17 @@ Result<CalculatorRequest> ParseCalculatorRequest(std::string_view json_text, std
   if (root.is_discarded() || !root.is_object()) {
     return Status(ErrorCode::kParseError, "request: not a JSON object");
   }
-  static const char* const kKeys[] = {
-      "model", "config", "mode", "weights", "kv_dtype", "context", "batch", "runtime",
-      "flash_attention", "attn_impl", "ubatch", "gpu_memory_utilization", "device_memory_bytes",
-      "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size", "llamacpp_backend",
-      // training
-      "optimizer", "precision", "fp32_gradients", "checkpointing", "lora_rank", "lora_targets", "dora",
-      "lora_dropout", "micro_batch", "seq_len", "zero", "fsdp", "fsdp_shard_group", "tp", "pp",
-      "pp_microbatches", "dp", "sequence_parallel", "offload", "dropout", "fused_loss"};
   for (auto it = root.begin(); it != root.end(); ++it) {
-    bool known = false;
-    for (const char* k : kKeys) known = known || it.key() == k;
-    if (!known) {
-      return Status(ErrorCode::kInvalidArgument, "request: unknown field '" + it.key().substr(0, 40) + "'");
+    if (it.key() != "model" && it.key() != "config" && !internal::IsRequestFieldKey(it.key())) {
+      return Status(ErrorCode::kInvalidArgument, "request: unknown field '" + it.key().substr(0, 40) + "'",
+                    it.key().substr(0, 40));
     }
   }
   JsonFields f(root, "request");
   CalculatorRequest r;
   InferenceRequest& q = r.inference;
   VRAM_RETURN_IF_ERROR(f.String({"model"}, false, &r.model_id));
-  std::string mode;
-  VRAM_RETURN_IF_ERROR(f.String({"mode"}, false, &mode));
-  if (!mode.empty()) r.mode = mode;
-  VRAM_RETURN_IF_ERROR(f.String({"weights"}, false, &r.weights));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "kv_dtype", ParseKvDType, &q.kv_dtype));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "runtime", ParseRuntime, &q.runtime));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "attn_impl", ParseAttentionImpl, &q.attention_impl));
-  VRAM_RETURN_IF_ERROR(EnumField(f, "llamacpp_backend", ParseLlamaCppBackend, &q.llamacpp_backend));
-  VRAM_RETURN_IF_ERROR(f.Int({"context"}, 1, int64_t{1} << 24, false, q.context_tokens, &q.context_tokens));
-  VRAM_RETURN_IF_ERROR(f.Int({"batch"}, 1, 65536, false, q.batch, &q.batch));
-  VRAM_RETURN_IF_ERROR(f.Int({"ubatch"}, 1, 65536, false, q.ubatch_tokens, &q.ubatch_tokens));
-  VRAM_RETURN_IF_ERROR(f.Int({"max_num_batched_tokens"}, 0, int64_t{1} << 24, false,
-                             q.vllm_max_batched_tokens, &q.vllm_max_batched_tokens));
-  VRAM_RETURN_IF_ERROR(f.Int({"max_num_seqs"}, 0, 65536, false, q.vllm_max_num_seqs, &q.vllm_max_num_seqs));
-  VRAM_RETURN_IF_ERROR(f.Int({"block_size"}, 1, 1024, false, q.vllm_block_tokens, &q.vllm_block_tokens));
-  int64_t device = 0;
-  VRAM_RETURN_IF_ERROR(f.Int({"device_memory_bytes"}, 0, int64_t{1} << 50, false, 0, &device));
-  q.device_memory_bytes = static_cast<uint64_t>(device);
-  VRAM_RETURN_IF_ERROR(f.Double({"gpu_memory_utilization"}, 0.0, 1.0, q.gpu_memory_utilization,
-                                &q.gpu_memory_utilization));
-  VRAM_RETURN_IF_ERROR(f.Bool({"flash_attention"}, q.flash_attention, &q.flash_attention));
-  VRAM_RETURN_IF_ERROR(f.Bool({"cuda_graphs"}, q.cuda_graphs, &q.cuda_graphs));
-  VRAM_RETURN_IF_ERROR(ParseTrainingFields(f, &r.training));
+  VRAM_RETURN_IF_ERROR(internal::ReadRequestFields(f, &r));
   if (config_json != nullptr) {
     config_json->clear();
     const Json* config = f.Find({"config"});

@@ -356,6 +356,8 @@ std::string Session::FormatsJson() {
   return DumpJson(out);
 }
 
+std::string Session::SchemaJson() { return RequestSchemaJson(); }
+
 std::string Session::RuntimesJson() {
   OrderedJson out = OrderedJson::array();
   for (const RuntimeInfo& r : ListRuntimes()) {

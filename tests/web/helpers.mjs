@@ -23,15 +23,12 @@ export function checkPrerequisites(what) {
   }
 }
 
-const CLI_FLAGS = {
-  weights: '--weights', kv_dtype: '--kv-dtype', context: '--context', batch: '--batch', runtime: '--runtime',
-  attn_impl: '--attn-impl', ubatch: '--ubatch', gpu_memory_utilization: '--gpu-memory-utilization',
-  max_num_batched_tokens: '--max-num-batched-tokens', max_num_seqs: '--max-num-seqs', optimizer: '--optimizer',
-  precision: '--precision-regime', checkpointing: '--checkpointing', lora_rank: '--lora-rank',
-  lora_targets: '--lora-targets', micro_batch: '--micro-batch', seq_len: '--seq-len', zero: '--zero', fsdp: '--fsdp',
-  tp: '--tp', pp: '--pp', dp: '--dp', offload: '--offload', dropout: '--dropout', lora_dropout: '--lora-dropout',
-  fsdp_shard_group: '--fsdp-shard-group', pp_microbatches: '--pp-microbatches', llamacpp_backend: '--llamacpp-backend',
-};
+/** The request schema as the CLI prints it (`vramcalc --schema`): each field's flag and style. */
+let schema = null;
+function flagsOf(key) {
+  schema ??= JSON.parse(execFileSync(cli, ['--schema'], { encoding: 'utf8' }));
+  return schema.filter((f) => f.key === key);
+}
 
 /** The CLI's --json answer for the request the page sent to the core. The model is the request's
  * preset unless `modelArgs` names files (['--gguf', path], ['--safetensors', path], ...). */
@@ -39,16 +36,16 @@ export function runCli(request, modelArgs = ['--model', request.model]) {
   const args = [...modelArgs, '--json'];
   for (const [k, v] of Object.entries(request)) {
     if (k === 'model' || (k === 'weights' && v === 'native')) continue;  // 'native': the files' own
-    if (k === 'mode') args.push('--mode', v);
-    else if (k in CLI_FLAGS) args.push(CLI_FLAGS[k], String(v));
-    else if (k === 'flash_attention') args.push('--flash-attn', v ? 'on' : 'off');
-    else if (k === 'cuda_graphs') { if (!v) args.push('--enforce-eager'); }
-    else if (k === 'device_memory_bytes') args.push('--device-memory-gib', String(v / 2 ** 30));
-    else if (k === 'dora') { if (v) args.push('--dora'); }
-    else if (k === 'fused_loss') { if (v) args.push('--fused-loss'); }
-    else if (k === 'fp32_gradients') { if (v) args.push('--fp32-grads'); }
-    else if (k === 'sequence_parallel') { if (v) args.push('--sequence-parallel'); }
-    else throw new Error(`no CLI flag for request field '${k}'`);
+    if (k === 'device_memory_bytes') {
+      args.push('--device-memory-gib', String(v / 2 ** 30));
+      continue;
+    }
+    const [field] = flagsOf(k);
+    if (!field || !field.flag) throw new Error(`no CLI flag for request field '${k}'`);
+    if (field.flag_style === 'value') args.push(field.flag, String(v));
+    else if (field.flag_style === 'on_off') args.push(field.flag, v ? 'on' : 'off');
+    else if (field.flag_style === 'sets_true') { if (v) args.push(field.flag); }
+    else if (field.flag_style === 'sets_false') { if (!v) args.push(field.flag); }
   }
   return { args, out: JSON.parse(execFileSync(cli, args, { encoding: 'utf8' })) };
 }

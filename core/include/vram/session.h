@@ -53,6 +53,8 @@ class Session {
   /// The weight-format catalogue, the runtimes and the devices as JSON arrays.
   static std::string FormatsJson();
   static std::string RuntimesJson();
+  /// The request schema (RequestSchemaJson).
+  static std::string SchemaJson();
 
  private:
   struct State;

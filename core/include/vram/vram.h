@@ -12,6 +12,7 @@
 #include "vram/planner.h"    // IWYU pragma: export
 #include "vram/presets.h"    // IWYU pragma: export
 #include "vram/safetensors.h"  // IWYU pragma: export
+#include "vram/schema.h"  // IWYU pragma: export
 #include "vram/session.h"  // IWYU pragma: export
 #include "vram/status.h"     // IWYU pragma: export
 #include "vram/calculator.h"  // IWYU pragma: export
