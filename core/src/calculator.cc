@@ -4,6 +4,7 @@
 
 #include "json_fields.h"
 #include "runtime/profile.h"
+#include "world.h"
 #include "workload/schema_internal.h"
 #include "vram/config.h"
 
@@ -50,7 +51,8 @@ Result<Calculation> Calculate(const ModelDescription& model, const CalculatorReq
     c.request.training = training;
     if (training.mode != TrainingMode::kFull) {
       c.request.weights = training.base_weights.empty() || training.base_weights == "native"
-                              ? (training.mode == TrainingMode::kQlora ? "nf4-dq" : "bf16")
+                              ? (training.mode == TrainingMode::kQlora ? world::kQloraDefaultBase
+                                                                       : world::kLoraDefaultBase)
                               : training.base_weights;
     } else {
       c.request.weights = PrecisionRegimeName(training.precision);

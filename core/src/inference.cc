@@ -19,34 +19,41 @@ using internal::RoundUp;
 using internal::Thousands;
 
 
-bool IsBlockKv(KvDType d) { return d == KvDType::kQ8_0 || d == KvDType::kQ4_0; }
+/// How a cache element type is stored: `block_bytes` bytes per `block_values` values. ggml
+/// block_q8_0 = 32 int8 + an fp16 scale (34 B); block_q4_0 = 16 B of nibbles + an fp16 scale (18 B).
+struct KvLayout {
+  KvDType dtype;
+  const char* name;
+  uint64_t block_values;
+  uint64_t block_bytes;
+};
+constexpr KvLayout kKvLayouts[] = {
+    {KvDType::kF32, "f32", 1, 4}, {KvDType::kF16, "f16", 1, 2},     {KvDType::kBF16, "bf16", 1, 2},
+    {KvDType::kF8, "fp8", 1, 1},  {KvDType::kQ8_0, "q8_0", 32, 34}, {KvDType::kQ4_0, "q4_0", 32, 18},
+};
+
+const KvLayout& LayoutOf(KvDType dtype) {
+  for (const KvLayout& l : kKvLayouts) {
+    if (l.dtype == dtype) return l;
+  }
+  return kKvLayouts[1];
+}
+
+bool IsBlockKv(KvDType d) { return LayoutOf(d).block_values > 1; }
 
 /// Bytes of a cache row whose length was already checked against the block size.
 uint64_t RowBytes(KvDType dtype, int64_t elements) {
-  const uint64_t n = static_cast<uint64_t>(elements);
-  switch (dtype) {
-    case KvDType::kF32: return 4 * n;
-    case KvDType::kF16:
-    case KvDType::kBF16: return 2 * n;
-    case KvDType::kF8: return n;
-    case KvDType::kQ8_0: return n / 32 * 34;
-    case KvDType::kQ4_0: return n / 32 * 18;
-  }
-  return 2 * n;
+  const KvLayout& l = LayoutOf(dtype);
+  return static_cast<uint64_t>(elements) / l.block_values * l.block_bytes;
 }
 
 }  // namespace
 
-const char* KvDTypeName(KvDType dtype) {
-  switch (dtype) {
-    case KvDType::kF32: return "f32";
-    case KvDType::kF16: return "f16";
-    case KvDType::kBF16: return "bf16";
-    case KvDType::kF8: return "fp8";
-    case KvDType::kQ8_0: return "q8_0";
-    case KvDType::kQ4_0: return "q4_0";
-  }
-  return "f16";
+const char* KvDTypeName(KvDType dtype) { return LayoutOf(dtype).name; }
+
+double KvBytesPerValue(KvDType dtype) {
+  const KvLayout& l = LayoutOf(dtype);
+  return static_cast<double>(l.block_bytes) / static_cast<double>(l.block_values);
 }
 
 Result<KvDType> ParseKvDType(std::string_view name) {
@@ -62,22 +69,14 @@ Result<KvDType> ParseKvDType(std::string_view name) {
 
 Result<uint64_t> KvRowBytes(KvDType dtype, int64_t row_elements) {
   const uint64_t n = static_cast<uint64_t>(row_elements);
-  switch (dtype) {
-    case KvDType::kF32: return 4 * n;
-    case KvDType::kF16:
-    case KvDType::kBF16: return 2 * n;
-    case KvDType::kF8: return n;
-    case KvDType::kQ8_0:
-    case KvDType::kQ4_0:
-      // ggml block_q8_0 = 32 int8 + fp16 scale (34 B); block_q4_0 = 16 B nibbles + fp16 (18 B).
-      if (n % 32 != 0) {
-        return Status(ErrorCode::kUnsupported,
-                      std::string("kv-dtype: ") + KvDTypeName(dtype) + " needs rows of a multiple of 32 values; this model's rows have " +
-                          std::to_string(n));
-      }
-      return n / 32 * (dtype == KvDType::kQ8_0 ? 34 : 18);
+  const KvLayout& l = LayoutOf(dtype);
+  if (n % l.block_values != 0) {
+    return Status(ErrorCode::kUnsupported,
+                  std::string("kv-dtype: ") + l.name + " needs rows of a multiple of " + std::to_string(l.block_values) +
+                      " values; this model's rows have " + std::to_string(n),
+                  "kv_dtype");
   }
-  return 2 * n;
+  return n / l.block_values * l.block_bytes;
 }
 
 const char* RuntimeName(Runtime runtime) { return runtime::ProfileOf(runtime).name(); }

@@ -796,17 +796,8 @@ Result<LimitSolution> MaxBatch(const ModelDescription& model, const WeightPlan& 
 std::vector<std::string> WeightFormatLadder(Runtime runtime) { return runtime::ProfileOf(runtime).WeightLadder(); }
 
 std::optional<double> WeightFormatQualityLossPercent(std::string_view id) {
-  // Llama-3-70B, wiki.test, delta against F16: https://github.com/ggml-org/llama.cpp/pull/6745
-  // (comment by dranger003, 2024-05-03).
-  static const std::pair<const char*, double> kTable[] = {
-      {"gguf-f16", 0.0}, {"gguf-bf16", 0.0}, {"bf16", 0.0}, {"fp16", 0.0}, {"fp32", 0.0}, {"q8_0", 0.03},
-      {"q6_k", 0.47}, {"q5_k_m", 1.23}, {"q5_k_s", 1.89}, {"q4_k_m", 4.83}, {"q4_k_s", 6.15}, {"iq4_nl", 6.90},
-      {"iq4_xs", 7.07}, {"q3_k_l", 16.63}, {"q3_k_m", 18.75}, {"iq3_m", 21.53}, {"iq3_s", 22.57},
-      {"q3_k_s", 28.95}, {"iq3_xs", 31.45}, {"iq3_xxs", 40.14}, {"q2_k", 68.73}, {"iq2_m", 72.95},
-      {"q2_k_s", 91.94}, {"iq2_s", 95.05}, {"iq2_xs", 103.07}, {"iq2_xxs", 135.64}, {"iq1_m", 200.95},
-      {"iq1_s", 248.51}};
-  for (const auto& [name, loss] : kTable) {
-    if (id == name) return loss;
+  for (const world::FormatQualityLoss& row : world::kFormatQualityLoss) {
+    if (id == row.format) return row.perplexity_increase_percent;
   }
   return std::nullopt;
 }
@@ -1291,11 +1282,9 @@ void AdviseFlashAttention(const AdviceContext& c, std::vector<Advice>* out) {
 
 void AdviseKvCache(const AdviceContext& c, std::vector<Advice>* out) {
   const std::vector<KvDType> options = runtime::ProfileOf(c.request.runtime).SmallerCacheTypes();
-  const double bytes_now = c.request.kv_dtype == KvDType::kF32 ? 4.0 : c.request.kv_dtype == KvDType::kF8 ? 1.0
-                           : c.request.kv_dtype == KvDType::kQ8_0 ? 34.0 / 32.0
-                           : c.request.kv_dtype == KvDType::kQ4_0 ? 18.0 / 32.0 : 2.0;
+  const double bytes_now = KvBytesPerValue(c.request.kv_dtype);
   for (KvDType d : options) {
-    const double bytes = d == KvDType::kF8 ? 1.0 : d == KvDType::kQ8_0 ? 34.0 / 32.0 : 18.0 / 32.0;
+    const double bytes = KvBytesPerValue(d);
     if (bytes >= bytes_now) continue;
     InferenceRequest r = c.request;
     r.kv_dtype = d;

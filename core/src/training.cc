@@ -437,7 +437,7 @@ Result<TrainingEstimate> EstimateTraining(const ModelDescription& m, const Train
   WeightPlan base;
   if (lora) {
     std::string id = r.base_weights;
-    if (id.empty() || id == "native") id = r.mode == TrainingMode::kQlora ? "nf4-dq" : "bf16";
+    if (id.empty() || id == "native") id = r.mode == TrainingMode::kQlora ? world::kQloraDefaultBase : world::kLoraDefaultBase;
     Result<WeightFormat> format = ParseWeightFormat(id);
     if (!format.ok()) return format.status();
     if (format->is_gguf()) {

@@ -271,4 +271,25 @@ constexpr double kMicroBatchSpeedRatio = 3062.694 / 3143.118;
 constexpr double kMicroBatchOverheadTokens =
     8.0 * 4096.0 * (1.0 - kMicroBatchSpeedRatio) / (2.0 * kMicroBatchSpeedRatio - 1.0);
 
+/// Perplexity increase over F16 of llama.cpp's formats, percent: Llama-3-70B, wiki.test.
+/// Source: https://github.com/ggml-org/llama.cpp/pull/6745 (comment by dranger003, 2024-05-03).
+/// 16-bit formats are 0 by definition.
+struct FormatQualityLoss {
+  const char* format;
+  double perplexity_increase_percent;
+};
+constexpr FormatQualityLoss kFormatQualityLoss[] = {
+    {"gguf-f16", 0.0}, {"gguf-bf16", 0.0}, {"bf16", 0.0},    {"fp16", 0.0},     {"fp32", 0.0},
+    {"q8_0", 0.03},    {"q6_k", 0.47},     {"q5_k_m", 1.23}, {"q5_k_s", 1.89},  {"q4_k_m", 4.83},
+    {"q4_k_s", 6.15},  {"iq4_nl", 6.90},   {"iq4_xs", 7.07}, {"q3_k_l", 16.63}, {"q3_k_m", 18.75},
+    {"iq3_m", 21.53},  {"iq3_s", 22.57},   {"q3_k_s", 28.95}, {"iq3_xs", 31.45}, {"iq3_xxs", 40.14},
+    {"q2_k", 68.73},   {"iq2_m", 72.95},   {"q2_k_s", 91.94}, {"iq2_s", 95.05}, {"iq2_xs", 103.07},
+    {"iq2_xxs", 135.64}, {"iq1_m", 200.95}, {"iq1_s", 248.51}};
+
+/// The frozen base of LoRA and QLoRA when the request names none: bf16 (the PEFT default of a
+/// bf16 checkpoint) and NF4 with double quantization (the QLoRA paper's recipe,
+/// arXiv:2305.14314, section 3).
+constexpr const char* kLoraDefaultBase = "bf16";
+constexpr const char* kQloraDefaultBase = "nf4-dq";
+
 }  // namespace vram::world

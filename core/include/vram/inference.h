@@ -16,6 +16,8 @@ enum class KvDType : uint8_t { kF32, kF16, kBF16, kF8, kQ8_0, kQ4_0 };
 
 /// Stable lowercase name ("f16", "q8_0", ...).
 const char* KvDTypeName(KvDType dtype);
+/// Bytes one cached value costs on average (q8_0: 34/32).
+double KvBytesPerValue(KvDType dtype);
 /// Parses "f32|f16|bf16|fp8|q8_0|q4_0".
 Result<KvDType> ParseKvDType(std::string_view name);
 /// Bytes of `elements` cache values stored back to back in rows of `row_elements`
