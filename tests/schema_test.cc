@@ -15,10 +15,14 @@ using Json = nlohmann::json;
 
 std::string ModeFor(const RequestFieldInfo& f) {
   switch (f.scope) {
-    case FieldScope::kInference: return "inference";
-    case FieldScope::kTraining: return "train";
-    case FieldScope::kAdapter: return "lora";
-    case FieldScope::kAll: return "inference";
+    case FieldScope::kInference:
+      return "inference";
+    case FieldScope::kTraining:
+      return "train";
+    case FieldScope::kAdapter:
+      return "lora";
+    case FieldScope::kAll:
+      return "inference";
   }
   return "inference";
 }
@@ -98,17 +102,21 @@ TEST(RequestSchema, TheCliNowAcceptsZeroForTheVllmAndPipelineDefaults) {
   // Before the schema the CLI started these at 1 and the JSON request at 0 (= the default).
   const std::string cli = VRAM_CLI_PATH;
   int status = 0;
-  const std::string out = test::Shell(cli + " --model llama-3.1-8b --runtime vllm --max-num-batched-tokens 0 --json", &status);
+  const std::string out = test::Shell(
+      cli + " --model llama-3.1-8b --runtime vllm --max-num-batched-tokens 0 --json", &status);
   EXPECT_EQ(status, 0) << out;
-  test::Shell(cli + " --model llama-3.1-8b --mode train --pp 2 --pp-microbatches 0 --json", &status);
+  test::Shell(cli + " --model llama-3.1-8b --mode train --pp 2 --pp-microbatches 0 --json",
+              &status);
   EXPECT_EQ(status, 0);
 }
 
 TEST(Status, NamesItsField) {
-  EXPECT_EQ(Status(ErrorCode::kOutOfRange, "request: field 'batch' must be an integer").field(), "batch");
+  EXPECT_EQ(Status(ErrorCode::kOutOfRange, "request: field 'batch' must be an integer").field(),
+            "batch");
   EXPECT_EQ(Status(ErrorCode::kNotFound, "kv-dtype: 'x' is not one of f32").field(), "kv_dtype");
   EXPECT_EQ(Status(ErrorCode::kOutOfRange, "whatever text", "context").field(), "context");
-  const Json e = Json::parse(ErrorJson(Status(ErrorCode::kOutOfRange, "request: field 'seq_len' must be")));
+  const Json e =
+      Json::parse(ErrorJson(Status(ErrorCode::kOutOfRange, "request: field 'seq_len' must be")));
   EXPECT_EQ(e["error"]["field"], "seq_len");
 }
 

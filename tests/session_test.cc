@@ -43,9 +43,9 @@ class FitTableAgrees : public testing::TestWithParam<FitCase> {};
 
 TEST_P(FitTableAgrees, WithTheSmallestDeviceCount) {
   const FitCase& c = GetParam();
-  const std::string request = R"({"mode":"inference","runtime":"llamacpp","weights":")" + c.weights +
-                              R"(","context":)" + std::to_string(c.context) + R"(,"config":)" +
-                              ConfigText(c.model) + "}";
+  const std::string request = R"({"mode":"inference","runtime":"llamacpp","weights":")" +
+                              c.weights + R"(","context":)" + std::to_string(c.context) +
+                              R"(,"config":)" + ConfigText(c.model) + "}";
   const Json table = Parse(DeviceSession().FitTable(request));
   ASSERT_TRUE(table.contains("devices")) << table.dump();
   const Json* row = nullptr;
@@ -70,22 +70,26 @@ TEST_P(FitTableAgrees, WithTheSmallestDeviceCount) {
   EXPECT_TRUE(fit.fits);
   // The fit action's JSON says the same.
   const Json fit_json = Parse(DeviceSession().Plan(
-      R"({"action":"fit","gpu":")" + c.gpu + R"(","gpus":1,"mode":"inference","runtime":"llamacpp","weights":")" +
-      c.weights + R"(","context":)" + std::to_string(c.context) + R"(,"config":)" + ConfigText(c.model) + "}"));
+      R"({"action":"fit","gpu":")" + c.gpu +
+      R"(","gpus":1,"mode":"inference","runtime":"llamacpp","weights":")" + c.weights +
+      R"(","context":)" + std::to_string(c.context) + R"(,"config":)" + ConfigText(c.model) + "}"));
   EXPECT_EQ(fit_json["smallest_device_count"], c.gpus) << fit_json.dump();
   // Speed at that count, as the CLI rounds it.
   const ThroughputEstimate t = test::Ok(EstimateThroughput(model, plan, r, hw));
-  EXPECT_DOUBLE_EQ((*row)["decode_tokens_per_s"].get<double>(), std::round(t.decode_tokens_per_s * 100) / 100);
+  EXPECT_DOUBLE_EQ((*row)["decode_tokens_per_s"].get<double>(),
+                   std::round(t.decode_tokens_per_s * 100) / 100);
 }
 
-INSTANTIATE_TEST_SUITE_P(Issue12, FitTableAgrees,
-                         testing::Values(FitCase{"mixtral-8x7b", "q4_k_m", "rtx-4060-ti-16gb", 32768, 3},
-                                         FitCase{"llama-3.1-405b", "q4_k_m", "rtx-4090", 8192, 11},
-                                         FitCase{"llama-3.1-405b", "q4_k_m", "rtx-4060-ti-16gb", 8192, 16}));
+INSTANTIATE_TEST_SUITE_P(
+    Issue12, FitTableAgrees,
+    testing::Values(FitCase{"mixtral-8x7b", "q4_k_m", "rtx-4060-ti-16gb", 32768, 3},
+                    FitCase{"llama-3.1-405b", "q4_k_m", "rtx-4090", 8192, 11},
+                    FitCase{"llama-3.1-405b", "q4_k_m", "rtx-4060-ti-16gb", 8192, 16}));
 
 TEST(FitTable, EveryDeviceHasARowAndVllmCountsItsBudget) {
-  const std::string request = R"({"mode":"inference","runtime":"vllm","weights":"bf16","context":8192,"config":)" +
-                              ConfigText("llama-3.1-8b") + "}";
+  const std::string request =
+      R"({"mode":"inference","runtime":"vllm","weights":"bf16","context":8192,"config":)" +
+      ConfigText("llama-3.1-8b") + "}";
   const Json table = Parse(DeviceSession().FitTable(request));
   ASSERT_EQ(table["devices"].size(), PresetDevices().size());
   for (const Json& row : table["devices"]) {
@@ -93,34 +97,40 @@ TEST(FitTable, EveryDeviceHasARowAndVllmCountsItsBudget) {
     if (d.device_class() != DeviceClass::kDiscreteGpu) {
       // vLLM needs a discrete GPU: no count, and the reason.
       EXPECT_TRUE(row["gpus"].is_null());
-      EXPECT_NE(row["unsupported"].get<std::string>().find("vLLM needs a discrete GPU"), std::string::npos);
+      EXPECT_NE(row["unsupported"].get<std::string>().find("vLLM needs a discrete GPU"),
+                std::string::npos);
       continue;
     }
     // Capacity: ceil(memory x 0.92) plus the 287,047,680-byte CUDA context vLLM does not budget.
     const uint64_t expected = std::min<uint64_t>(
-        d.memory_bytes, static_cast<uint64_t>(std::ceil(static_cast<double>(d.memory_bytes) * 0.92)) + 287047680);
+        d.memory_bytes,
+        static_cast<uint64_t>(std::ceil(static_cast<double>(d.memory_bytes) * 0.92)) + 287047680);
     EXPECT_EQ(row["capacity_bytes"].get<uint64_t>(), expected) << d.id;
   }
 }
 
 TEST(Session, CalculateEqualsCalculateJsonAndFileHandlesAreChecked) {
   Session session;
-  const std::string request = R"({"weights":"q4_k_m","runtime":"llamacpp","context":8192,"config":)" +
-                              ConfigText("llama-3.1-8b") + "}";
+  const std::string request =
+      R"({"weights":"q4_k_m","runtime":"llamacpp","context":8192,"config":)" +
+      ConfigText("llama-3.1-8b") + "}";
   EXPECT_EQ(session.Calculate(request), CalculateJson(request));
   const Json stale = Parse(session.Calculate(R"({"config":"@file:7"})"));
   EXPECT_EQ(stale["error"]["code"], "not_found");
-  EXPECT_NE(stale["error"]["message"].get<std::string>().find("no longer loaded"), std::string::npos);
+  EXPECT_NE(stale["error"]["message"].get<std::string>().find("no longer loaded"),
+            std::string::npos);
 }
 
 TEST(Session, NumbersEqualTheFullCalculation) {
   Session session;
   const std::string config = ConfigText("qwen2.5-7b");
-  const Json numbers = Parse(session.Numbers(config, R"({"weights":"q8_0","runtime":"llamacpp","context":4096})"
-                                                     "\n"
-                                                     R"({"context":0})"));
+  const Json numbers =
+      Parse(session.Numbers(config, R"({"weights":"q8_0","runtime":"llamacpp","context":4096})"
+                                    "\n"
+                                    R"({"context":0})"));
   ASSERT_EQ(numbers.size(), 2u);
-  const Json full = Parse(CalculateJson(R"({"weights":"q8_0","runtime":"llamacpp","context":4096,"config":)" + config + "}"));
+  const Json full = Parse(CalculateJson(
+      R"({"weights":"q8_0","runtime":"llamacpp","context":4096,"config":)" + config + "}"));
   EXPECT_EQ(numbers[0]["bytes"]["total"], full["bytes"]["total"]);
   EXPECT_EQ(numbers[1]["error"]["code"], "out_of_range");
 }
@@ -136,7 +146,8 @@ TEST(Session, RuntimesComeFromTheProfiles) {
   // One catalogue entry per format id.
   const Json formats = Parse(Session::FormatsJson());
   std::set<std::string> ids;
-  for (const Json& f : formats) EXPECT_TRUE(ids.insert(f["id"].get<std::string>()).second) << f["id"];
+  for (const Json& f : formats)
+    EXPECT_TRUE(ids.insert(f["id"].get<std::string>()).second) << f["id"];
 }
 
 }  // namespace
@@ -147,10 +158,12 @@ namespace {
 
 TEST(FitTable, TrainingLayoutsADeviceCannotPoolAreRowsWithAReason) {
   Session session;
-  ASSERT_EQ(session.SetDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json")), "");
-  const Json table = Json::parse(session.FitTable(R"({"mode":"lora","dp":8,"config":)" +
-                                                  FindPreset(test::Presets(), "llama-3.1-8b")->config_json + "}"),
-                                 nullptr, false);
+  ASSERT_EQ(session.SetDevices(test::ReadText(std::string(VRAM_PRESETS_DIR) + "/hardware.json")),
+            "");
+  const Json table =
+      Json::parse(session.FitTable(R"({"mode":"lora","dp":8,"config":)" +
+                                   FindPreset(test::Presets(), "llama-3.1-8b")->config_json + "}"),
+                  nullptr, false);
   ASSERT_TRUE(table.contains("devices")) << table.dump();
   bool apple = false, h100 = false;
   for (const Json& row : table["devices"]) {

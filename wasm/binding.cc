@@ -11,7 +11,8 @@
 namespace {
 
 /// importModel's parts: a JS array of {bytes: Uint8Array (a complete header prefix), size}.
-std::string ImportModel(vram::Session& session, const std::string& spec_json, const emscripten::val& parts) {
+std::string ImportModel(vram::Session& session, const std::string& spec_json,
+                        const emscripten::val& parts) {
   std::vector<vram::HeaderPart> list;
   const size_t count = parts.isArray() ? parts["length"].as<size_t>() : 0;
   for (size_t i = 0; i < count && i <= 256; ++i) {
@@ -22,9 +23,10 @@ std::string ImportModel(vram::Session& session, const std::string& spec_json, co
   return session.ImportModel(spec_json, list);
 }
 
-std::string Probe(const vram::Session& session, const std::string& kind, const std::string& prefix, double size) {
-  return session.ProbeModelFile(kind, prefix,
-                                size >= 0 && size < 9.007199254740992e15 ? static_cast<uint64_t>(size) : 0);
+std::string Probe(const vram::Session& session, const std::string& kind, const std::string& prefix,
+                  double size) {
+  return session.ProbeModelFile(
+      kind, prefix, size >= 0 && size < 9.007199254740992e15 ? static_cast<uint64_t>(size) : 0);
 }
 
 }  // namespace

@@ -8,8 +8,8 @@
 namespace vram {
 
 Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const WeightPlan& weights,
-                                          const InferenceRequest& request, const std::vector<Device>& devices,
-                                          int max_devices) {
+                                          const InferenceRequest& request,
+                                          const std::vector<Device>& devices, int max_devices) {
   std::vector<FitTableRow> rows;
   rows.reserve(devices.size());
   for (const Device& d : devices) {
@@ -51,7 +51,8 @@ Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const W
   return rows;
 }
 
-Result<std::vector<FitTableRow>> TrainingFitTable(const ModelDescription& model, const TrainingRequest& request,
+Result<std::vector<FitTableRow>> TrainingFitTable(const ModelDescription& model,
+                                                  const TrainingRequest& request,
                                                   const std::vector<Device>& devices) {
   std::vector<FitTableRow> rows;
   rows.reserve(devices.size());

@@ -79,7 +79,8 @@ struct Session::State {
     auto it = root.find("config");
     if (it == root.end() || !it->is_string()) return static_cast<const FileModel*>(nullptr);
     const std::string ref = it->get<std::string>();
-    if (ref.compare(0, kFileRef.size(), kFileRef) != 0) return static_cast<const FileModel*>(nullptr);
+    if (ref.compare(0, kFileRef.size(), kFileRef) != 0)
+      return static_cast<const FileModel*>(nullptr);
     const FileModel* model = Find(std::string_view(ref).substr(1));
     if (model == nullptr) {
       return Status(ErrorCode::kNotFound, "model: the imported model '" + ref.substr(1, 40) +
@@ -99,7 +100,8 @@ struct Session::State {
     if (key.compare(0, kFileRef.size(), kFileRef) == 0) {
       const FileModel* file = Find(std::string_view(key).substr(1));
       if (file == nullptr) {
-        entry->model = Status(ErrorCode::kNotFound, "model: the imported model is no longer loaded");
+        entry->model =
+            Status(ErrorCode::kNotFound, "model: the imported model is no longer loaded");
       } else {
         entry->model = file->model;
         if (file->stored) entry->stored = file->weights;
@@ -115,13 +117,14 @@ struct Session::State {
     if (it != entry.plans.end()) return *it->second;
     if (entry.plans.size() >= kMaxPlans) entry.plans.clear();
     std::unique_ptr<Result<WeightPlan>> plan;
-    if (entry.stored && (weights.empty() || weights == "native" || weights == entry.stored->format.id)) {
+    if (entry.stored &&
+        (weights.empty() || weights == "native" || weights == entry.stored->format.id)) {
       // As CalculateStored: the file's own weights unless another format is named.
       plan = std::make_unique<Result<WeightPlan>>(*entry.stored);
     } else {
       Result<WeightFormat> format = ResolveWeightFormat(*entry.model, weights);
-      plan = std::make_unique<Result<WeightPlan>>(format.ok() ? PlanWeights(*entry.model, *format)
-                                                               : Result<WeightPlan>(format.status()));
+      plan = std::make_unique<Result<WeightPlan>>(
+          format.ok() ? PlanWeights(*entry.model, *format) : Result<WeightPlan>(format.status()));
     }
     return *entry.plans.emplace(weights, std::move(plan)).first->second;
   }
@@ -135,7 +138,8 @@ struct Session::State {
     if (!request.ok()) return request.status();
     if (*file != nullptr) return CalculateFileModel(**file, *request);
     if (config.empty()) {
-      return Status(ErrorCode::kInvalidArgument, "request: missing field 'config' (a config.json object)");
+      return Status(ErrorCode::kInvalidArgument,
+                    "request: missing field 'config' (a config.json object)");
     }
     Result<ModelDescription> model = ModelFromHfConfig(config);
     if (!model.ok()) return model.status();
@@ -172,9 +176,10 @@ std::string Session::Numbers(const std::string& model, const std::string& reques
       Result<Calculation> c = vram::Calculate(*entry.model, *request);
       if (!c.ok()) return ErrorLine(c.status());
       const TrainingEstimate& t = c->training;
-      return "{\"bytes\":{\"weights\":" + n(t.weights_bytes) + ",\"kv_cache\":0,\"activations\":" +
-             n(t.activations_bytes) + ",\"overhead\":" + n(t.overhead_bytes) + ",\"gradients\":" +
-             n(t.gradients_bytes) + ",\"optimizer\":" + n(t.optimizer_bytes) + ",\"total\":" + n(t.total_bytes) +
+      return "{\"bytes\":{\"weights\":" + n(t.weights_bytes) +
+             ",\"kv_cache\":0,\"activations\":" + n(t.activations_bytes) +
+             ",\"overhead\":" + n(t.overhead_bytes) + ",\"gradients\":" + n(t.gradients_bytes) +
+             ",\"optimizer\":" + n(t.optimizer_bytes) + ",\"total\":" + n(t.total_bytes) +
              "},\"parameters\":" + n(static_cast<uint64_t>(c->parameters.total)) +
              ",\"active_parameters\":" + n(static_cast<uint64_t>(c->parameters.active)) +
              ",\"trainable_parameters\":" + n(static_cast<uint64_t>(t.trainable_parameters)) + "}";
@@ -183,9 +188,10 @@ std::string Session::Numbers(const std::string& model, const std::string& reques
     if (!plan.ok()) return ErrorLine(plan.status());
     Result<InferenceEstimate> e = EstimateNumbers(*entry.model, *plan, request->inference);
     if (!e.ok()) return ErrorLine(e.status());
-    return "{\"bytes\":{\"weights\":" + n(e->weights_bytes) + ",\"kv_cache\":" + n(e->kv_cache_bytes) +
-           ",\"activations\":" + n(e->activations_bytes) + ",\"overhead\":" + n(e->overhead_bytes) +
-           ",\"total\":" + n(e->total_bytes) + "},\"parameters\":" + n(plan->parameters.total) +
+    return "{\"bytes\":{\"weights\":" + n(e->weights_bytes) +
+           ",\"kv_cache\":" + n(e->kv_cache_bytes) + ",\"activations\":" + n(e->activations_bytes) +
+           ",\"overhead\":" + n(e->overhead_bytes) + ",\"total\":" + n(e->total_bytes) +
+           "},\"parameters\":" + n(plan->parameters.total) +
            ",\"active_parameters\":" + n(plan->parameters.active) +
            ",\"kv_bytes_per_token\":" + n(e->kv_bytes_per_token) +
            ",\"bytes_read_per_token\":" + n(plan->bytes_read_per_token) +
@@ -213,12 +219,14 @@ std::string Session::Plan(const std::string& request_json) {
 
 std::string Session::FitTable(const std::string& request_json) {
   Json root = Json::parse(request_json, nullptr, false);
-  if (!root.is_object()) return ErrorJson(Status(ErrorCode::kParseError, "request: not a JSON object"));
+  if (!root.is_object())
+    return ErrorJson(Status(ErrorCode::kParseError, "request: not a JSON object"));
   root["action"] = "fit-table";
   return Plan(root.dump());
 }
 
-std::string Session::DecodeTokens(const std::string& request_json, const std::string& targets_json) {
+std::string Session::DecodeTokens(const std::string& request_json,
+                                  const std::string& targets_json) {
   const Json targets = Json::parse(targets_json, nullptr, false);
   Json out = Json::array();
   if (!targets.is_array()) return out.dump();
@@ -241,8 +249,9 @@ std::string Session::DecodeTokens(const std::string& request_json, const std::st
     Result<FitResult> fit = device ? Fit(c->model, c->weights, c->request.inference, hardware)
                                    : Result<FitResult>(Status(ErrorCode::kNotFound, "gpu"));
     Result<ThroughputEstimate> speed =
-        fit.ok() && fit->fits ? EstimateThroughput(c->model, c->weights, c->request.inference, hardware)
-                              : Result<ThroughputEstimate>(Status(ErrorCode::kOutOfRange, "fit"));
+        fit.ok() && fit->fits
+            ? EstimateThroughput(c->model, c->weights, c->request.inference, hardware)
+            : Result<ThroughputEstimate>(Status(ErrorCode::kOutOfRange, "fit"));
     if (speed.ok()) {
       out.push_back(std::round(speed->decode_tokens_per_s * 100.0) / 100.0);  // as the CLI rounds
     } else {
@@ -252,7 +261,8 @@ std::string Session::DecodeTokens(const std::string& request_json, const std::st
   return out.dump();
 }
 
-std::string Session::ProbeModelFile(const std::string& kind, const std::string& prefix, uint64_t file_size) const {
+std::string Session::ProbeModelFile(const std::string& kind, const std::string& prefix,
+                                    uint64_t file_size) const {
   OrderedJson out;
   if (kind == "gguf") {
     Result<GgufParse> p = ParseGgufHeader(prefix, file_size);
@@ -291,14 +301,17 @@ std::string Session::ProbeModelFile(const std::string& kind, const std::string& 
     out["tensors"] = index->tensors;
     return DumpJson(out);
   }
-  return ErrorJson(Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf', 'safetensors' or 'index'"));
+  return ErrorJson(
+      Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf', 'safetensors' or 'index'"));
 }
 
-std::string Session::ImportModel(const std::string& spec_json, const std::vector<HeaderPart>& parts) {
+std::string Session::ImportModel(const std::string& spec_json,
+                                 const std::vector<HeaderPart>& parts) {
   const Json spec = Json::parse(spec_json, nullptr, false);
   auto text = [&](const char* key) {
-    return spec.is_object() && spec.contains(key) && spec[key].is_string() ? spec[key].get<std::string>()
-                                                                           : std::string();
+    return spec.is_object() && spec.contains(key) && spec[key].is_string()
+               ? spec[key].get<std::string>()
+               : std::string();
   };
   const std::string kind = text("kind");
   if (parts.empty() || parts.size() > 256) {
@@ -309,12 +322,15 @@ std::string Session::ImportModel(const std::string& spec_json, const std::vector
     for (const HeaderPart& part : parts) {
       auto p = parse(part.bytes, part.file_size);
       if (!p.ok()) return p.status();
-      if (!p->complete) return Status(ErrorCode::kParseError, std::string(what) + ": the header prefix is incomplete");
+      if (!p->complete)
+        return Status(ErrorCode::kParseError,
+                      std::string(what) + ": the header prefix is incomplete");
       headers->push_back(std::move(p->header));
     }
     return Status::Ok();
   };
-  Result<FileModel> model = Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
+  Result<FileModel> model =
+      Status(ErrorCode::kInvalidArgument, "kind: must be 'gguf' or 'safetensors'");
   if (kind == "gguf") {
     std::vector<GgufHeader> headers;
     const Status parsed = parse_parts(
@@ -326,17 +342,20 @@ std::string Session::ImportModel(const std::string& spec_json, const std::vector
     if (!base.ok()) return ErrorJson(base.status());
     std::vector<SafetensorsHeader> headers;
     const Status parsed = parse_parts(
-        "safetensors", [](const std::string& b, uint64_t n) { return ParseSafetensorsHeader(b, n); }, &headers);
+        "safetensors",
+        [](const std::string& b, uint64_t n) { return ParseSafetensorsHeader(b, n); }, &headers);
     if (!parsed.ok()) return ErrorJson(parsed);
     Result<SafetensorsIndex> index = SafetensorsIndex{};
     if (!text("index").empty()) {
       index = ParseSafetensorsIndex(text("index"));
       if (!index.ok()) return ErrorJson(index.status());
     }
-    model = FileModelFromSafetensors(std::move(base).value(), headers, text("index").empty() ? nullptr : &*index);
+    model = FileModelFromSafetensors(std::move(base).value(), headers,
+                                     text("index").empty() ? nullptr : &*index);
   }
   if (!model.ok()) return ErrorJson(model.status());
-  OrderedJson out = OrderedJson::parse(FileModelSummaryJson(*model, text("source")), nullptr, false);
+  OrderedJson out =
+      OrderedJson::parse(FileModelSummaryJson(*model, text("source")), nullptr, false);
   out["handle"] = state_->Add(std::move(model).value());
   return DumpJson(out);
 }

@@ -10,9 +10,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { coreDefault } from '../../web/engine.js';
 import * as fmt from '../../web/format.js';
-import { checkPrerequisites, cli, root, runCli, siteAndBrowser } from './helpers.mjs';
+import { checkPrerequisites, cli, root, runCli, schemaDefault, siteAndBrowser } from './helpers.mjs';
 
 const artifacts = join(root, 'test-artifacts');
 checkPrerequisites('e2e');
@@ -58,7 +57,7 @@ async function assertMatchesCli(page, expect = {}) {
   const s = await shown(page);
   assert.ok(s.request, `the page has a result (${await page.textContent('#error-summary')})`);
   for (const [k, v] of Object.entries(expect)) {
-    assert.equal(s.request[k] ?? coreDefault(s.request.mode, k), v, `request.${k}`);
+    assert.equal(s.request[k] ?? schemaDefault(s.request.mode, k), v, `request.${k}`);
   }
   const { args, out } = runCli(s.request);
   const what = `vramcalc ${args.join(' ')}`;

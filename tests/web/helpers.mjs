@@ -30,6 +30,13 @@ function flagsOf(key) {
   return schema.filter((f) => f.key === key);
 }
 
+/** The core's default of a request field in a mode (from the schema), or undefined. */
+export function schemaDefault(mode, key) {
+  const inScope = { all: () => true, inference: (m) => m === 'inference', training: (m) => m !== 'inference',
+    lora: (m) => m === 'lora' || m === 'qlora' };
+  return flagsOf(key).find((f) => inScope[f.scope](mode ?? 'inference'))?.default;
+}
+
 /** The CLI's --json answer for the request the page sent to the core. The model is the request's
  * preset unless `modelArgs` names files (['--gguf', path], ['--safetensors', path], ...). */
 export function runCli(request, modelArgs = ['--model', request.model]) {

@@ -28,11 +28,11 @@ enum class FieldScope : uint8_t {
 
 /// How the CLI spells a field.
 enum class FlagStyle : uint8_t {
-  kValue,     ///< --flag <value>.
-  kOnOff,     ///< --flag on|off (booleans).
-  kSetsTrue,  ///< --flag alone sets true.
-  kSetsFalse, ///< --flag alone sets false (--enforce-eager for cuda_graphs).
-  kNone,      ///< No flag (the CLI has its own form, e.g. --device-memory-gib).
+  kValue,      ///< --flag <value>.
+  kOnOff,      ///< --flag on|off (booleans).
+  kSetsTrue,   ///< --flag alone sets true.
+  kSetsFalse,  ///< --flag alone sets false (--enforce-eager for cuda_graphs).
+  kNone,       ///< No flag (the CLI has its own form, e.g. --device-memory-gib).
 };
 
 /// One field of the schema.
@@ -44,7 +44,7 @@ struct RequestFieldInfo {
   FlagStyle flag_style;
   double min = 0;  ///< Integer and number fields.
   double max = 0;
-  bool min_exclusive = false;      ///< Number fields: (min, max].
+  bool min_exclusive = false;       ///< Number fields: (min, max].
   std::vector<std::string> values;  ///< Enum fields: the accepted values.
   const char* help;                 ///< What it is, in a few words.
   std::string default_json;         ///< The default as JSON text ("4096", "true", "\"f16\"").
@@ -60,7 +60,8 @@ const RequestFieldInfo* FindRequestFieldByFlag(std::string_view flag);
 
 /// Sets one field from command-line text, with the same checks ("context: must be an integer in
 /// [1, 16777216], got '-3'"). `text` is ignored for kSetsTrue and kSetsFalse.
-Status SetRequestFieldFromText(const RequestFieldInfo& field, std::string_view text, CalculatorRequest* request);
+Status SetRequestFieldFromText(const RequestFieldInfo& field, std::string_view text,
+                               CalculatorRequest* request);
 
 /// [{"key", "flag", "kind", "scope", "default", "min", "max", "values", "help"}, ...].
 std::string RequestSchemaJson();

@@ -45,7 +45,8 @@ class Session {
 
   /// How much of a model file's header a prefix holds: {"complete": true, ...} or {"complete":
   /// false, "bytes_needed": N}. `kind`: "gguf", "safetensors" or "index".
-  std::string ProbeModelFile(const std::string& kind, const std::string& prefix, uint64_t file_size) const;
+  std::string ProbeModelFile(const std::string& kind, const std::string& prefix,
+                             uint64_t file_size) const;
   /// Builds a model from complete header prefixes and keeps it: `spec_json` is {"kind", "source",
   /// "config" (safetensors), "index"}. Returns its summary plus "handle".
   std::string ImportModel(const std::string& spec_json, const std::vector<HeaderPart>& parts);

@@ -16,7 +16,8 @@ class TextFn {
  public:
   template <typename F>
   TextFn(const F& f)  // NOLINT: implicit by design
-      : object_(&f), call_([](const void* o) { return std::string((*static_cast<const F*>(o))()); }) {}
+      : object_(&f),
+        call_([](const void* o) { return std::string((*static_cast<const F*>(o))()); }) {}
   std::string operator()() const { return call_(object_); }
 
  private:

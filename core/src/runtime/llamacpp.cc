@@ -37,12 +37,14 @@ class LlamaCpp final : public Profile {
 
   Status CheckRequest(const InferenceRequest& r) const override {
     if (r.kv_dtype == KvDType::kF8) {
-      return Status(ErrorCode::kUnsupported, "kv-dtype: llama.cpp has no fp8 cache; use f16, bf16, q8_0 or q4_0");
+      return Status(ErrorCode::kUnsupported,
+                    "kv-dtype: llama.cpp has no fp8 cache; use f16, bf16, q8_0 or q4_0");
     }
     if ((r.kv_dtype == KvDType::kQ8_0 || r.kv_dtype == KvDType::kQ4_0) && !r.flash_attention) {
       // llama_context: "quantized V cache was requested, but this requires Flash Attention".
-      return Status(ErrorCode::kUnsupported, std::string("kv-dtype: a ") + KvDTypeName(r.kv_dtype) +
-                                                 " cache needs flash attention in llama.cpp (--flash-attn on)");
+      return Status(ErrorCode::kUnsupported,
+                    std::string("kv-dtype: a ") + KvDTypeName(r.kv_dtype) +
+                        " cache needs flash attention in llama.cpp (--flash-attn on)");
     }
     return Status::Ok();
   }
@@ -51,7 +53,8 @@ class LlamaCpp final : public Profile {
     if (f.is_gguf()) return Status::Ok();
     return Status(ErrorCode::kUnsupported,
                   "weights: llama.cpp loads GGUF only; pick a llama.cpp mix such as q4_k_m, q8_0 "
-                  "or gguf-f16 instead of '" + f.id + "'");
+                  "or gguf-f16 instead of '" +
+                      f.id + "'");
   }
 
   CachePlan PlanCache(const InferenceRequest& r) const override {
@@ -64,20 +67,22 @@ class LlamaCpp final : public Profile {
     const uint64_t n_ctx = RoundUp(ctx * batch, pad);
     CachePlan plan;
     plan.tokens_per_sequence = static_cast<int64_t>(RoundUp(n_ctx / batch, pad));
-    const int64_t n_batch = std::min<int64_t>(static_cast<int64_t>(ctx * batch), world::kLlamaCppDefaultBatch);
+    const int64_t n_batch =
+        std::min<int64_t>(static_cast<int64_t>(ctx * batch), world::kLlamaCppDefaultBatch);
     plan.ubatch_tokens = std::min<int64_t>(r.ubatch_tokens, n_batch);
     return plan;
   }
 
-  int64_t LayerTokens(const ModelDescription& m, const LayerAttention& layer, const InferenceRequest& r,
-                      const CachePlan& plan) const override {
+  int64_t LayerTokens(const ModelDescription& m, const LayerAttention& layer,
+                      const InferenceRequest& r, const CachePlan& plan) const override {
     if (layer.kind == AttentionKind::kNone) return 0;
     if (layer.kind != AttentionKind::kSlidingWindow || !HonoursWindow(m.architecture)) {
       return plan.tokens_per_sequence;
     }
     // llama-kv-cache-iswa.cpp: PAD(min(n_ctx_seq, n_swa + n_ubatch), 256) cells per stream.
     return static_cast<int64_t>(
-        RoundUp(static_cast<uint64_t>(std::min(plan.tokens_per_sequence, layer.window_tokens + plan.ubatch_tokens)),
+        RoundUp(static_cast<uint64_t>(
+                    std::min(plan.tokens_per_sequence, layer.window_tokens + plan.ubatch_tokens)),
                 static_cast<uint64_t>(world::kLlamaCppKvPadding)));
   }
 
@@ -85,7 +90,8 @@ class LlamaCpp final : public Profile {
     return "; llama.cpp pads each sequence's cache to a multiple of 256 cells";
   }
   std::string IgnoredWindowNote() const override {
-    return "llama.cpp does not implement this model's sliding window; it caches the full context on every layer";
+    return "llama.cpp does not implement this model's sliding window; it caches the full context "
+           "on every layer";
   }
 
   uint64_t DeviceWeightBytes(const WeightPlan& w, const InferenceRequest& r) const override {
@@ -95,14 +101,17 @@ class LlamaCpp final : public Profile {
     return Cpu(r) ? w.cpu_buffer_bytes : w.cuda_device_bytes;
   }
 
-  std::string WeightsNote(const ModelDescription& m, const WeightPlan& w, const InferenceRequest& r) const override {
+  std::string WeightsNote(const ModelDescription& m, const WeightPlan& w,
+                          const InferenceRequest& r) const override {
     if (Cpu(r)) return "; llama.cpp's CPU backend holds every tensor in host RAM, 32-byte aligned";
-    return m.tied_embeddings
-               ? "; llama.cpp keeps token_embd on the CPU and a copy as the tied output head on the GPU"
-               : "; llama.cpp keeps token_embd (" + Thousands(w.token_embedding_bytes) + " bytes) in host RAM";
+    return m.tied_embeddings ? "; llama.cpp keeps token_embd on the CPU and a copy as the tied "
+                               "output head on the GPU"
+                             : "; llama.cpp keeps token_embd (" +
+                                   Thousands(w.token_embedding_bytes) + " bytes) in host RAM";
   }
 
-  uint64_t TensorDeviceBytes(const ModelDescription& m, const WeightPlan& p, size_t i) const override {
+  uint64_t TensorDeviceBytes(const ModelDescription& m, const WeightPlan& p,
+                             size_t i) const override {
     const TensorInfo& t = m.tensors[i];
     if (!p.format.is_gguf()) return p.tensors[i].bytes;
     if (t.role == TensorRole::kTokenEmbedding && !m.tied_embeddings) return 0;
@@ -110,7 +119,8 @@ class LlamaCpp final : public Profile {
   }
   bool TokenEmbeddingOnHost() const override { return true; }
 
-  uint64_t Activations(const Workload& w, internal::Items& items, InferenceEstimate* e) const override {
+  uint64_t Activations(const Workload& w, internal::Items& items,
+                       InferenceEstimate* e) const override {
     // llama-context.cpp sched_reserve: the graph is reserved for n_ubatch tokens, all producing
     // logits, against the full cache; ggml-alloc's peak is the largest live set. Softmax runs
     // in place on the scores (ggml-alloc.c ggml_op_can_inplace), so KQ counts once. The CPU
@@ -129,18 +139,22 @@ class LlamaCpp final : public Profile {
     const uint64_t k_width = w.k_width, v_width = w.v_width;
     const uint64_t logits = ubatch * 4 * (vocab + hidden) + embed_rows;
     const uint64_t attention =
-        r.flash_attention ? 0 : ubatch * 4 * (heads * n_kv + n_kv + 4 * hidden + k_width + v_width) + embed_rows;
+        r.flash_attention
+            ? 0
+            : ubatch * 4 * (heads * n_kv + n_kv + 4 * hidden + k_width + v_width) + embed_rows;
     const uint64_t mask = n_kv * ubatch * (r.flash_attention ? 2 : 4);
     const uint64_t ffn = ubatch * 4 * (ffn_factor * w.widest_ffn + 3 * hidden) + mask + embed_rows;
     const uint64_t compute = std::max({logits, attention, ffn});
     items.Add("activations", "compute_buffer", "Compute buffer", compute, [&] {
       const std::string what =
-          compute == logits ? "the fp32 logits of all " + Thousands(ubatch) + " ubatch positions x " +
-                                  Thousands(vocab) + " vocabulary, plus the final hidden state"
-          : compute == attention ? "the fp32 attention scores (softmaxed in place), " + std::to_string(heads) +
-                                       " heads x " + Thousands(n_kv) + " cells x " + Thousands(ubatch) +
-                                       " tokens (no flash attention)"
-                                 : "one layer's fp32 MLP intermediates for the ubatch plus the attention mask";
+          compute == logits
+              ? "the fp32 logits of all " + Thousands(ubatch) + " ubatch positions x " +
+                    Thousands(vocab) + " vocabulary, plus the final hidden state"
+          : compute == attention
+              ? "the fp32 attention scores (softmaxed in place), " + std::to_string(heads) +
+                    " heads x " + Thousands(n_kv) + " cells x " + Thousands(ubatch) +
+                    " tokens (no flash attention)"
+              : "one layer's fp32 MLP intermediates for the ubatch plus the attention mask";
       return "llama.cpp reserves its compute buffer for the worst ubatch (" + Thousands(ubatch) +
              " tokens against " + Thousands(n_kv) + " cells); the largest live set is " + what;
     });
@@ -155,7 +169,8 @@ class LlamaCpp final : public Profile {
     } else {
       // Host side: the output buffer and the CPU compute buffer holding the token-embedding
       // rows and the fp32 mask.
-      e->host_bytes = w.weights.token_embedding_bytes + output_buffer + (hidden + n_kv) * ubatch * 4;
+      e->host_bytes =
+          w.weights.token_embedding_bytes + output_buffer + (hidden + n_kv) * ubatch * 4;
       items.Note([&] {
         return "host RAM: " + GiB(static_cast<double>(e->host_bytes)) +
                " (token embeddings, output buffer and CPU compute buffer)";
@@ -164,23 +179,27 @@ class LlamaCpp final : public Profile {
     return activations;
   }
 
-  uint64_t Overhead(const InferenceRequest& r, internal::Items& items, uint64_t* budgeted) const override {
+  uint64_t Overhead(const InferenceRequest& r, internal::Items& items,
+                    uint64_t* budgeted) const override {
     if (Cpu(r)) return 0;
-    items.Add("overhead", "cuda_context", "CUDA context", world::kLlamaCppCudaContextBytes,
-              [&] { return std::string("driver context, loaded kernels and cuBLAS handle of the process"); });
+    items.Add("overhead", "cuda_context", "CUDA context", world::kLlamaCppCudaContextBytes, [&] {
+      return std::string("driver context, loaded kernels and cuBLAS handle of the process");
+    });
     return world::kLlamaCppCudaContextBytes;
   }
 
   SplitMode DefaultSplit() const override { return SplitMode::kLayer; }
   Status CheckTensorSplit() const override {
-    return Status(ErrorCode::kUnsupported,
-                  "split: llama.cpp's multi-GPU default is the layer split; its row split is not modelled "
-                  "(use --split layer)");
+    return Status(
+        ErrorCode::kUnsupported,
+        "split: llama.cpp's multi-GPU default is the layer split; its row split is not modelled "
+        "(use --split layer)");
   }
   void ThroughputNotes(const InferenceRequest& request, bool discrete_gpu, double layer_seconds,
                        double fixed_seconds, std::vector<std::string>* notes) const override {}
 
-  void CacheTypeChange(InferenceRequest* r, std::string* change, std::vector<FieldChange>* apply) const override {
+  void CacheTypeChange(InferenceRequest* r, std::string* change,
+                       std::vector<FieldChange>* apply) const override {
     if (r->flash_attention) return;
     r->flash_attention = true;  // llama.cpp quantizes V only with flash attention
     *change += " --flash-attn on";
@@ -200,9 +219,9 @@ class LlamaCpp final : public Profile {
 
   std::vector<std::string> WeightLadder() const override {
     // Ordered by perplexity increase on Llama-3-70B (llama.cpp PR 6745, dranger003).
-    return {"gguf-f16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q4_k_m", "q4_k_s", "iq4_nl", "iq4_xs",
-            "q3_k_l", "q3_k_m", "iq3_m", "iq3_s", "q3_k_s", "iq3_xs", "iq3_xxs", "q2_k", "iq2_m",
-            "q2_k_s", "iq2_s", "iq2_xs", "iq2_xxs", "iq1_m", "iq1_s"};
+    return {"gguf-f16", "q8_0",   "q6_k",   "q5_k_m", "q5_k_s", "q4_k_m",  "q4_k_s", "iq4_nl",
+            "iq4_xs",   "q3_k_l", "q3_k_m", "iq3_m",  "iq3_s",  "q3_k_s",  "iq3_xs", "iq3_xxs",
+            "q2_k",     "iq2_m",  "q2_k_s", "iq2_s",  "iq2_xs", "iq2_xxs", "iq1_m",  "iq1_s"};
   }
   bool OffloadsToHost() const override { return true; }
 };

@@ -18,8 +18,8 @@ const Profile& TransformersProfile();
 Status Profile::CheckRequest(const InferenceRequest& r) const {
   if (r.kv_dtype == KvDType::kQ8_0 || r.kv_dtype == KvDType::kQ4_0) {
     return Status(ErrorCode::kUnsupported, std::string("kv-dtype: ") + KvDTypeName(r.kv_dtype) +
-                                               " is a llama.cpp cache type; with runtime " + name() +
-                                               " use f16, bf16 or fp8");
+                                               " is a llama.cpp cache type; with runtime " +
+                                               name() + " use f16, bf16 or fp8");
   }
   return Status::Ok();
 }
@@ -57,8 +57,9 @@ double Profile::GpuLayerSeconds(const WeightFormat& format) const {
   return world::kDecodeLayerSecondsGpu;
 }
 
-void Profile::ThroughputNotes(const InferenceRequest& request, bool discrete_gpu, double layer_seconds,
-                              double fixed_seconds, std::vector<std::string>* notes) const {
+void Profile::ThroughputNotes(const InferenceRequest& request, bool discrete_gpu,
+                              double layer_seconds, double fixed_seconds,
+                              std::vector<std::string>* notes) const {
   notes->push_back("the efficiencies are llama.cpp's (measured); other runtimes differ");
 }
 

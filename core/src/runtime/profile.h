@@ -96,7 +96,8 @@ class Profile {
   virtual bool CachesDecompressedMla() const { return false; }
 
   // --- Weights ---------------------------------------------------------------------------------
-  virtual uint64_t DeviceWeightBytes(const WeightPlan& weights, const InferenceRequest& request) const {
+  virtual uint64_t DeviceWeightBytes(const WeightPlan& weights,
+                                     const InferenceRequest& request) const {
     return weights.total_bytes;
   }
   /// The end of the weights sentence ("" = nothing to add).
@@ -150,10 +151,13 @@ class Profile {
   virtual double GpuBandwidthEfficiency() const;
   virtual double GpuLayerSeconds(const WeightFormat& format) const;
   /// Notes on the speed estimate (`layer_seconds` and `fixed_seconds` as used).
-  virtual void ThroughputNotes(const InferenceRequest& request, bool discrete_gpu, double layer_seconds,
-                               double fixed_seconds, std::vector<std::string>* notes) const;
+  virtual void ThroughputNotes(const InferenceRequest& request, bool discrete_gpu,
+                               double layer_seconds, double fixed_seconds,
+                               std::vector<std::string>* notes) const;
   /// Cache types the advice may offer, smallest last.
-  virtual std::vector<KvDType> SmallerCacheTypes() const { return {KvDType::kQ8_0, KvDType::kQ4_0}; }
+  virtual std::vector<KvDType> SmallerCacheTypes() const {
+    return {KvDType::kQ8_0, KvDType::kQ4_0};
+  }
   /// A cache-type change needs these extra fields too (llama.cpp: flash attention).
   virtual void CacheTypeChange(InferenceRequest* request, std::string* change,
                                std::vector<FieldChange>* apply) const {}

@@ -20,7 +20,8 @@ class Theoretical final : public Profile {
 
   Status CheckRequest(const InferenceRequest& r) const override { return Status::Ok(); }
 
-  uint64_t Activations(const Workload& w, internal::Items& items, InferenceEstimate* e) const override {
+  uint64_t Activations(const Workload& w, internal::Items& items,
+                       InferenceEstimate* e) const override {
     // One prefill chunk of `ubatch` tokens per sequence through one layer, fused attention,
     // 16-bit activations; logits for the last position of each sequence in fp32.
     const InferenceRequest& r = w.request;
@@ -28,8 +29,9 @@ class Theoretical final : public Profile {
     const uint64_t hidden = static_cast<uint64_t>(w.model.attention.hidden_size);
     const uint64_t vocab = static_cast<uint64_t>(w.model.vocab_size);
     const uint64_t ffn_factor = w.gated ? 3 : 2;
-    const uint64_t chunk =
-        std::min<uint64_t>(static_cast<uint64_t>(r.context_tokens), static_cast<uint64_t>(r.ubatch_tokens)) * batch;
+    const uint64_t chunk = std::min<uint64_t>(static_cast<uint64_t>(r.context_tokens),
+                                              static_cast<uint64_t>(r.ubatch_tokens)) *
+                           batch;
     const uint64_t layer_ws = chunk * (2 * hidden + w.qkv_width + ffn_factor * w.widest_ffn) * 2;
     const uint64_t logits = batch * vocab * 4;
     items.Add("activations", "layer_working_set", "Layer working set", layer_ws, [&] {
@@ -45,7 +47,8 @@ class Theoretical final : public Profile {
     return layer_ws + logits;
   }
 
-  uint64_t Overhead(const InferenceRequest& r, internal::Items& items, uint64_t* budgeted) const override {
+  uint64_t Overhead(const InferenceRequest& r, internal::Items& items,
+                    uint64_t* budgeted) const override {
     items.Note([] {
       return std::string(
           "theoretical profile: no runtime overhead, no padding; weights, exact KV cache "

@@ -27,8 +27,8 @@ class Transformers final : public Profile {
 
   Status CheckWeights(const WeightFormat& f) const override {
     if (!f.is_gguf()) return Status::Ok();
-    return Status(ErrorCode::kUnsupported,
-                  "weights: transformers does not run the GGUF mix '" + f.id + "' natively; use runtime llamacpp");
+    return Status(ErrorCode::kUnsupported, "weights: transformers does not run the GGUF mix '" +
+                                               f.id + "' natively; use runtime llamacpp");
   }
 
   bool CachesDecompressedMla() const override { return true; }
@@ -40,7 +40,8 @@ class Transformers final : public Profile {
     return Profile::RowOf(g, layer);
   }
 
-  uint64_t Activations(const Workload& w, internal::Items& items, InferenceEstimate* e) const override {
+  uint64_t Activations(const Workload& w, internal::Items& items,
+                       InferenceEstimate* e) const override {
     // generate() runs the whole prompt through each layer in one forward pass.
     const InferenceRequest& r = w.request;
     const AttentionGeometry& g = w.model.attention;
@@ -51,8 +52,9 @@ class Transformers final : public Profile {
     const uint64_t heads = static_cast<uint64_t>(g.num_query_heads);
     const uint64_t ffn_factor = w.gated ? 3 : 2;
     const uint64_t tokens = ctx * batch;
-    const uint64_t dtype_bytes = static_cast<uint64_t>(DTypeBytes(
-        w.weights.format.scheme == QuantScheme::kDense ? w.weights.format.dense_dtype : DType::kBF16));
+    const uint64_t dtype_bytes = static_cast<uint64_t>(
+        DTypeBytes(w.weights.format.scheme == QuantScheme::kDense ? w.weights.format.dense_dtype
+                                                                  : DType::kBF16));
     const uint64_t ffn = tokens * (ffn_factor * w.widest_ffn + 2 * hidden) * dtype_bytes;
     uint64_t attention = tokens * (2 * hidden + w.qkv_width) * dtype_bytes;
     uint64_t scores = 0;
@@ -73,27 +75,32 @@ class Transformers final : public Profile {
     const uint64_t peak = std::max(ffn, attention);
     if (r.attention_impl == AttentionImpl::kEager && attention >= ffn) {
       items.Add("activations", "attention_scores", "Attention scores (eager)", scores, [&] {
-        return std::string("eager attention materializes " + std::to_string(heads) + " heads x " + Thousands(ctx) +
-                           " x " + Thousands(ctx) +
-                           " scores per sequence (model dtype, fp32 softmax and a "
-                           "cast copy live at once) plus the causal mask; sdpa or flash_attention_2 avoid it");
+        return std::string(
+            "eager attention materializes " + std::to_string(heads) + " heads x " + Thousands(ctx) +
+            " x " + Thousands(ctx) +
+            " scores per sequence (model dtype, fp32 softmax and a "
+            "cast copy live at once) plus the causal mask; sdpa or flash_attention_2 avoid it");
       });
-      items.Add("activations", "layer_working_set", "Layer working set", peak - scores,
-                [&] { return std::string("hidden state, residual and Q/K/V of the whole prompt in one layer"); });
+      items.Add("activations", "layer_working_set", "Layer working set", peak - scores, [&] {
+        return std::string("hidden state, residual and Q/K/V of the whole prompt in one layer");
+      });
     } else {
       items.Add("activations", "layer_working_set", "Layer working set", peak, [&] {
-        return std::string("the whole prompt (" + Thousands(tokens) +
-                           " tokens) passes each layer at once: hidden state, residual and MLP intermediates (" +
-                           Thousands(w.widest_ffn) + " wide)" + (scores > 0 ? " or the padding mask" : ""));
+        return std::string(
+            "the whole prompt (" + Thousands(tokens) +
+            " tokens) passes each layer at once: hidden state, residual and MLP intermediates (" +
+            Thousands(w.widest_ffn) + " wide)" + (scores > 0 ? " or the padding mask" : ""));
       });
     }
     items.Add("activations", "logits", "Logits", logits, [&] {
-      return std::string("logits of the last position only (logits_to_keep=1), copied to fp32 for sampling");
+      return std::string(
+          "logits of the last position only (logits_to_keep=1), copied to fp32 for sampling");
     });
     return peak + logits;
   }
 
-  uint64_t Overhead(const InferenceRequest& r, internal::Items& items, uint64_t* budgeted) const override {
+  uint64_t Overhead(const InferenceRequest& r, internal::Items& items,
+                    uint64_t* budgeted) const override {
     items.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes, [&] {
       return std::string("PyTorch process CUDA context with lazy module loading (measured 287 MB)");
     });
@@ -121,16 +128,17 @@ class Transformers final : public Profile {
         return world::kDecodeLayerSecondsTransformersQuantized;
     }
   }
-  void ThroughputNotes(const InferenceRequest& r, bool discrete_gpu, double layer_seconds, double fixed_seconds,
-                       std::vector<std::string>* notes) const override {
+  void ThroughputNotes(const InferenceRequest& r, bool discrete_gpu, double layer_seconds,
+                       double fixed_seconds, std::vector<std::string>* notes) const override {
     if (!discrete_gpu) {
       Profile::ThroughputNotes(r, discrete_gpu, layer_seconds, fixed_seconds, notes);
       return;
     }
-    notes->push_back("transformers' generate() drives each layer from Python: " + Fixed(layer_seconds * 1e6, 0) +
-                     " us per layer (" + Fixed(fixed_seconds * 1e3, 1) +
-                     " ms per token) on top of the memory time, measured on an A100 server; a faster CPU lowers "
-                     "it, torch.compile with a static cache or fused kernels remove most of it");
+    notes->push_back(
+        "transformers' generate() drives each layer from Python: " + Fixed(layer_seconds * 1e6, 0) +
+        " us per layer (" + Fixed(fixed_seconds * 1e3, 1) +
+        " ms per token) on top of the memory time, measured on an A100 server; a faster CPU lowers "
+        "it, torch.compile with a static cache or fused kernels remove most of it");
   }
 
   std::vector<KvDType> SmallerCacheTypes() const override { return {}; }

@@ -27,24 +27,26 @@ class Vllm final : public Profile {
     return {"dense", "fp8", "bitsandbytes", "gptq", "awq", "mxfp4"};
   }
   std::vector<const char*> option_fields() const override {
-    return {"gpu_memory_utilization", "cuda_graphs", "max_num_batched_tokens", "max_num_seqs", "block_size"};
+    return {"gpu_memory_utilization", "cuda_graphs", "max_num_batched_tokens", "max_num_seqs",
+            "block_size"};
   }
 
   Status CheckWeights(const WeightFormat& f) const override {
     if (f.is_gguf()) {
-      return Status(ErrorCode::kUnsupported,
-                    "weights: vllm does not run the GGUF mix '" + f.id + "' natively; use runtime llamacpp");
+      return Status(ErrorCode::kUnsupported, "weights: vllm does not run the GGUF mix '" + f.id +
+                                                 "' natively; use runtime llamacpp");
     }
     if (f.scheme == QuantScheme::kExl2) {
-      return Status(ErrorCode::kUnsupported, "weights: vLLM cannot load EXL2; use gptq, awq, fp8 or bf16");
+      return Status(ErrorCode::kUnsupported,
+                    "weights: vLLM cannot load EXL2; use gptq, awq, fp8 or bf16");
     }
     return Status::Ok();
   }
 
   CachePlan PlanCache(const InferenceRequest& r) const override {
     CachePlan plan;
-    plan.tokens_per_sequence = static_cast<int64_t>(
-        RoundUp(static_cast<uint64_t>(r.context_tokens), static_cast<uint64_t>(r.vllm_block_tokens)));
+    plan.tokens_per_sequence = static_cast<int64_t>(RoundUp(
+        static_cast<uint64_t>(r.context_tokens), static_cast<uint64_t>(r.vllm_block_tokens)));
     const bool large = r.device_memory_bytes >= world::kVllmLargeGpuBytes;
     plan.batched_tokens = r.vllm_max_batched_tokens > 0 ? r.vllm_max_batched_tokens
                           : large                       ? world::kVllmLargeGpuBatchedTokens
@@ -55,18 +57,18 @@ class Vllm final : public Profile {
     return plan;
   }
 
-  int64_t LayerTokens(const ModelDescription& m, const LayerAttention& layer, const InferenceRequest& r,
-                      const CachePlan& plan) const override {
+  int64_t LayerTokens(const ModelDescription& m, const LayerAttention& layer,
+                      const InferenceRequest& r, const CachePlan& plan) const override {
     if (layer.kind == AttentionKind::kNone) return 0;
     if (layer.kind != AttentionKind::kSlidingWindow) return plan.tokens_per_sequence;
     // kv_cache_interface.py SlidingWindowSpec: cdiv(min(window - 1 + max_num_batched_tokens,
     // max_model_len), block_size) + 1 blocks, never more than the sequence's own blocks.
     const uint64_t block = static_cast<uint64_t>(r.vllm_block_tokens);
-    const uint64_t span =
-        static_cast<uint64_t>(std::min(layer.window_tokens - 1 + plan.batched_tokens, r.context_tokens));
-    const int64_t blocks =
-        std::min<int64_t>(static_cast<int64_t>(CeilDiv(span, block)) + 1,
-                          static_cast<int64_t>(CeilDiv(static_cast<uint64_t>(plan.tokens_per_sequence), block)));
+    const uint64_t span = static_cast<uint64_t>(
+        std::min(layer.window_tokens - 1 + plan.batched_tokens, r.context_tokens));
+    const int64_t blocks = std::min<int64_t>(
+        static_cast<int64_t>(CeilDiv(span, block)) + 1,
+        static_cast<int64_t>(CeilDiv(static_cast<uint64_t>(plan.tokens_per_sequence), block)));
     return blocks * r.vllm_block_tokens;
   }
 
@@ -74,7 +76,8 @@ class Vllm final : public Profile {
     return "; vLLM allocates whole blocks of " + std::to_string(r.vllm_block_tokens) + " tokens";
   }
 
-  uint64_t Activations(const Workload& w, internal::Items& items, InferenceEstimate* e) const override {
+  uint64_t Activations(const Workload& w, internal::Items& items,
+                       InferenceEstimate* e) const override {
     // profile_run: one dummy forward of max_num_batched_tokens tokens, then logits for one
     // position per request (model dtype) and the sampler's fp32 probabilities and logprobs.
     const uint64_t hidden = static_cast<uint64_t>(w.model.attention.hidden_size);
@@ -88,26 +91,30 @@ class Vllm final : public Profile {
     const uint64_t logits = seqs * vocab * (dtype_bytes + 4 + 4);
     const uint64_t peak = std::max(ffn, attention) + logits;
     items.Add("activations", "profile_peak", "Activation peak (profile run)", peak, [&] {
-      return std::string("vLLM profiles one forward pass of max_num_batched_tokens = " + Thousands(tokens) +
-                         " tokens: 16-bit MLP intermediates (" + Thousands(w.widest_ffn) +
-                         " wide) plus logits and fp32 sampler copies for " + Thousands(seqs) + " requests");
+      return std::string(
+          "vLLM profiles one forward pass of max_num_batched_tokens = " + Thousands(tokens) +
+          " tokens: 16-bit MLP intermediates (" + Thousands(w.widest_ffn) +
+          " wide) plus logits and fp32 sampler copies for " + Thousands(seqs) + " requests");
     });
     return peak;
   }
 
-  uint64_t Overhead(const InferenceRequest& r, internal::Items& items, uint64_t* budgeted) const override {
+  uint64_t Overhead(const InferenceRequest& r, internal::Items& items,
+                    uint64_t* budgeted) const override {
     items.Add("overhead", "cuda_context", "CUDA context", world::kPytorchCudaContextBytes, [&] {
       return std::string(
           "PyTorch process CUDA context with lazy module loading (measured 287 MB); outside vLLM's "
           "gpu_memory_utilization budget");
     });
     items.Add("overhead", "non_torch", "Non-torch memory", world::kVllmNonTorchBytes, [&] {
-      return std::string("NCCL, cuBLAS and CUDA runtime growth that vLLM's profiler reports as non_torch_memory");
+      return std::string(
+          "NCCL, cuBLAS and CUDA runtime growth that vLLM's profiler reports as non_torch_memory");
     });
     *budgeted = world::kVllmNonTorchBytes;
     if (r.cuda_graphs) {
       items.Add("overhead", "cuda_graphs", "CUDA graphs", world::kVllmCudaGraphBytes, [&] {
-        return std::string("captured decode graphs for batch sizes 1-512 (turn off with --enforce-eager)");
+        return std::string(
+            "captured decode graphs for batch sizes 1-512 (turn off with --enforce-eager)");
       });
       *budgeted += world::kVllmCudaGraphBytes;
     }
@@ -123,8 +130,8 @@ class Vllm final : public Profile {
     Budget b;
     if (r.device_memory_bytes == 0) return b;
     const uint64_t non_kv = e.weights_bytes + e.activations_bytes + budgeted_overhead;
-    b.reserved_bytes =
-        static_cast<uint64_t>(std::ceil(static_cast<double>(r.device_memory_bytes) * r.gpu_memory_utilization));
+    b.reserved_bytes = static_cast<uint64_t>(
+        std::ceil(static_cast<double>(r.device_memory_bytes) * r.gpu_memory_utilization));
     if (b.reserved_bytes > non_kv && block_bytes > 0) {
       const uint64_t blocks = (b.reserved_bytes - non_kv) / block_bytes;
       b.kv_capacity_tokens = static_cast<int64_t>(blocks) * r.vllm_block_tokens;
@@ -132,7 +139,8 @@ class Vllm final : public Profile {
     return b;
   }
 
-  void BudgetNotes(const InferenceRequest& r, const InferenceEstimate& e, internal::Items& items) const override {
+  void BudgetNotes(const InferenceRequest& r, const InferenceEstimate& e,
+                   internal::Items& items) const override {
     if (r.device_memory_bytes == 0) {
       items.Note([&] {
         return std::string(
@@ -142,10 +150,11 @@ class Vllm final : public Profile {
       return;
     }
     items.Note([&] {
-      return std::string("vLLM takes " + GiB(static_cast<double>(e.runtime_reserved_bytes)) +
-                         " (gpu_memory_utilization x " + GiB(static_cast<double>(r.device_memory_bytes)) +
-                         ") and fills what is left after weights, activations and overhead with KV blocks: " +
-                         Thousands(static_cast<uint64_t>(e.kv_capacity_tokens)) + " tokens");
+      return std::string(
+          "vLLM takes " + GiB(static_cast<double>(e.runtime_reserved_bytes)) +
+          " (gpu_memory_utilization x " + GiB(static_cast<double>(r.device_memory_bytes)) +
+          ") and fills what is left after weights, activations and overhead with KV blocks: " +
+          Thousands(static_cast<uint64_t>(e.kv_capacity_tokens)) + " tokens");
     });
     if (e.kv_capacity_tokens < r.context_tokens) {
       items.Note([&] {
@@ -164,8 +173,8 @@ class Vllm final : public Profile {
     return std::min(usable, reserved + world::kPytorchCudaContextBytes);
   }
   std::string CapacityNote(const InferenceRequest& r) const override {
-    return "vLLM: capacity is gpu_memory_utilization x memory (" + Fixed(r.gpu_memory_utilization, 2) +
-           ") plus the CUDA context it does not budget";
+    return "vLLM: capacity is gpu_memory_utilization x memory (" +
+           Fixed(r.gpu_memory_utilization, 2) + ") plus the CUDA context it does not budget";
   }
   Status CheckDevice(const Device& d) const override {
     if (d.device_class() == DeviceClass::kDiscreteGpu) return Status::Ok();
@@ -175,9 +184,11 @@ class Vllm final : public Profile {
   }
 
   double GpuBandwidthEfficiency() const override { return world::kDecodeBandwidthEfficiencyVllm; }
-  double GpuLayerSeconds(const WeightFormat& format) const override { return world::kDecodeLayerSecondsVllm; }
-  void ThroughputNotes(const InferenceRequest& r, bool discrete_gpu, double layer_seconds, double fixed_seconds,
-                       std::vector<std::string>* notes) const override {
+  double GpuLayerSeconds(const WeightFormat& format) const override {
+    return world::kDecodeLayerSecondsVllm;
+  }
+  void ThroughputNotes(const InferenceRequest& r, bool discrete_gpu, double layer_seconds,
+                       double fixed_seconds, std::vector<std::string>* notes) const override {
     notes->push_back(
         "decode uses llama.cpp's measured GPU efficiency, which published single-request vLLM runs "
         "agree with; vLLM prefill on data-centre GPUs is much faster than this");
