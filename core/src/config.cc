@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "families.h"
 #include "json_fields.h"
 #include "model_builder.h"
 
@@ -161,11 +162,8 @@ Status ParseLayerKinds(const JsonFields& f, const ArchSpec& arch, const std::str
     return Status::Ok();
   }
   int64_t window = 0;
-  const int64_t default_window = type == "gemma2" ? 4096
-                                 : type == "gemma3_text" ? 4096
-                                 : type == "gpt_oss" ? 128
-                                 : type == "mistral" ? 4096
-                                 : 0;
+  const internal::Family* family = internal::FamilyByHfType(type);
+  const int64_t default_window = family != nullptr ? family->default_window : 0;
   VRAM_RETURN_IF_ERROR(f.Int({"sliding_window"}, 0, int64_t{1} << 30, false,
                              f.object().contains("sliding_window") ? 0 : default_window, &window));
   const Json* layer_types = f.Find({"layer_types"});
@@ -204,32 +202,23 @@ Status ParseLayerKinds(const JsonFields& f, const ArchSpec& arch, const std::str
     return Status::Ok();
   }
   if (window <= 0) return Status::Ok();
-  if (type == "gemma2") {
-    // Gemma2DecoderLayer: is_sliding = not bool(layer_idx % 2).
-    for (int64_t i = 0; i < layers; i += 2) {
-      geometry->layers[static_cast<size_t>(i)] = {AttentionKind::kSlidingWindow, window, kv_heads};
+  const internal::WindowLayers rule = family != nullptr ? family->hf_windows : internal::WindowLayers::kEvery;
+  if (rule == internal::WindowLayers::kNone) return Status::Ok();
+  if (rule == internal::WindowLayers::kPattern) {
+    // Gemma 2 and gpt-oss alternate; Gemma 3 makes every sliding_window_pattern-th layer global.
+    int64_t pattern = family->window_pattern;
+    if (type == "gemma3_text") {
+      VRAM_RETURN_IF_ERROR(f.Int({"sliding_window_pattern"}, 1, 1 << 20, false, pattern, &pattern));
     }
-    return Status::Ok();
-  }
-  if (type == "gemma3_text") {
-    int64_t pattern = 6;
-    VRAM_RETURN_IF_ERROR(f.Int({"sliding_window_pattern"}, 1, 1 << 20, false, 6, &pattern));
-    // Gemma3: every pattern-th layer (1-based) is global, the rest slide.
     for (int64_t i = 0; i < layers; ++i) {
-      if ((i + 1) % pattern != 0) {
+      if (internal::SlidesInPattern(i, pattern)) {
         geometry->layers[static_cast<size_t>(i)] = {AttentionKind::kSlidingWindow, window, kv_heads};
       }
     }
     return Status::Ok();
   }
-  if (type == "gpt_oss") {
-    for (int64_t i = 0; i < layers; i += 2) {
-      geometry->layers[static_cast<size_t>(i)] = {AttentionKind::kSlidingWindow, window, kv_heads};
-    }
-    return Status::Ok();
-  }
-  bool use_sliding = true;
-  if (type == "qwen2" || type == "qwen2_moe" || type == "qwen3" || type == "qwen3_moe") {
+  if (rule == internal::WindowLayers::kAboveMaxWindowLayers) {
+    bool use_sliding = false;
     VRAM_RETURN_IF_ERROR(f.Bool({"use_sliding_window"}, false, &use_sliding));
     if (!use_sliding) return Status::Ok();
     int64_t max_window_layers = 0;
@@ -535,6 +524,7 @@ Result<ModelDescription> ModelFromHfConfig(std::string_view json_text) {
     }
   }
   VRAM_RETURN_IF_ERROR(BuildFromFields(fields, root, type, known, &model));
+  DeriveTraits(&model);
   return model;
 }
 

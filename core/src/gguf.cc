@@ -9,6 +9,8 @@
 
 #include "vram/gguf.h"
 
+#include "families.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -535,35 +537,6 @@ std::vector<std::string> GgufSplitPaths(std::string_view path) {
 
 namespace {
 
-/// How llama.cpp treats the architectures the calculator knows.
-struct GgufArch {
-  const char* gguf;        ///< general.architecture
-  const char* hf;          ///< Hugging Face model_type (as config.cc names it)
-  int swa_pattern;         ///< 0: no windows; n: layer i slides when i % n < n - 1; -1: every layer
-  int64_t default_window;  ///< When {arch}.attention.sliding_window is absent.
-};
-
-// set_swa_pattern(2) for gemma2 and gpt-oss, (6) for gemma3 (llama-model.cpp load_hparams);
-// gemma2 defaults n_swa to 4096. Phi-3's window applies to every layer in transformers (which
-// config.cc follows); llama.cpp ignores it, and inference.cc's llama.cpp rule does the same.
-constexpr GgufArch kArchs[] = {
-    {"llama", "llama", 0, 0},        {"qwen2", "qwen2", 0, 0},
-    {"qwen2moe", "qwen2_moe", 0, 0}, {"qwen3", "qwen3", 0, 0},
-    {"qwen3moe", "qwen3_moe", 0, 0}, {"gemma", "gemma", 0, 0},
-    {"gemma2", "gemma2", 2, 4096},   {"gemma3", "gemma3_text", 6, 4096},
-    {"phi2", "phi", 0, 0},           {"phi3", "phi3", -1, 0},
-    {"gpt2", "gpt2", 0, 0},          {"gptneox", "gpt_neox", 0, 0},
-    {"falcon", "falcon", 0, 0},      {"deepseek2", "deepseek_v3", 0, 0},
-    {"gpt-oss", "gpt_oss", 2, 128},
-};
-
-const GgufArch* FindArch(const std::string& name) {
-  for (const GgufArch& a : kArchs) {
-    if (name == a.gguf) return &a;
-  }
-  return nullptr;
-}
-
 class Keys {
  public:
   Keys(const GgufHeader& header, std::string arch) : h_(header), arch_(std::move(arch)) {}
@@ -824,7 +797,7 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
     out.name = name->string_value;
   }
   const std::string& arch_name = out.gguf_architecture;
-  const GgufArch* arch = FindArch(arch_name);
+  const internal::Family* arch = internal::FamilyByGgufArch(arch_name);
   const Keys keys(head, arch_name);
   constexpr int64_t kMaxDim = ConfigLimits::kMaxDimension;
 
@@ -893,7 +866,7 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
     if (!ft->AsInt(&file_type)) file_type = -1;
   }
 
-  model.architecture = arch != nullptr ? arch->hf : arch_name;
+  model.architecture = arch != nullptr ? arch->hf_type : arch_name;
   if (arch_name == "llama" && experts > 0) model.architecture = "mixtral";
   if (arch_name == "deepseek2" && !score_bias) model.architecture = "deepseek_v2";
   model.vocab_size = static_cast<int64_t>(token_embd->ne[1]);
@@ -953,7 +926,9 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
   VRAM_RETURN_IF_ERROR(
       keys.Int("attention.sliding_window", 0, int64_t{1} << 30, false, -1, &window));
   const bool window_given = window >= 0;
-  if (!window_given) window = arch != nullptr ? arch->default_window : 0;
+  if (!window_given) {
+    window = arch != nullptr && arch->gguf_windows != internal::WindowLayers::kNone ? arch->default_window : 0;
+  }
   std::vector<bool> sliding(static_cast<size_t>(layers), false);
   if (const GgufValue* pattern = keys.Find("attention.sliding_window_pattern");
       pattern != nullptr && window > 0) {
@@ -978,9 +953,11 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
           keys.Int("attention.sliding_window_pattern", 1, ConfigLimits::kMaxLayers, true, 0, &n));
       for (int64_t i = 0; i < layers; ++i) sliding[static_cast<size_t>(i)] = n > 1 && i % n < n - 1;
     }
-  } else if (arch != nullptr && arch->swa_pattern != 0 && window > 0) {
-    const int64_t n = arch->swa_pattern;
-    for (int64_t i = 0; i < layers; ++i) sliding[static_cast<size_t>(i)] = n < 0 || i % n < n - 1;
+  } else if (arch != nullptr && arch->gguf_windows != internal::WindowLayers::kNone && window > 0) {
+    for (int64_t i = 0; i < layers; ++i) {
+      sliding[static_cast<size_t>(i)] = arch->gguf_windows == internal::WindowLayers::kEvery ||
+                                        internal::SlidesInPattern(i, arch->window_pattern);
+    }
     if (!window_given) {
       model.warnings.push_back(keys.Key("attention.sliding_window") +
                                " is missing; assumed a window of " + std::to_string(window) +
@@ -1120,6 +1097,7 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
                              "llama.cpp does not load them");
   }
 
+  DeriveTraits(&model);
   WeightFormat format;
   format.id = "gguf-file";
   format.scheme = QuantScheme::kGgufFile;

@@ -46,6 +46,18 @@ std::string Status::field() const {
   return out;
 }
 
+void DeriveTraits(ModelDescription* model) {
+  ModelTraits t;
+  for (const TensorInfo& tensor : model->tensors) {
+    if (tensor.layer < 0 || tensor.role != TensorRole::kNorm) continue;
+    const std::string& n = tensor.name;
+    t.qk_norm = t.qk_norm || n.find(".attn_q_norm.") != std::string::npos;
+    t.sandwich_norms = t.sandwich_norms || n.find(".post_attention_norm.") != std::string::npos ||
+                       n.find(".post_ffw_norm.") != std::string::npos;
+  }
+  model->traits = t;
+}
+
 const char* AttentionKindName(AttentionKind kind) {
   switch (kind) {
     case AttentionKind::kFull: return "full";

@@ -170,7 +170,7 @@ LayerActs LayerActivations(const ModelDescription& m, int64_t layer, const Train
     acts.outside += d * tokens * (U(g.mla_kv_lora_rank) + U(g.mla_rope_head_dim) + U(g.mla_kv_lora_rank));
   }
   acts.inside += d * tokens * (q_width + k_width + v_width);  // Q, K for QK^T; V for PV
-  if (m.architecture == "qwen3" || m.architecture == "qwen3_moe" || m.architecture == "gemma3_text") {
+  if (m.traits.qk_norm) {
     acts.inside += d * tokens * (q_width + U(g.num_kv_heads * g.key_head_dim));  // q/k norm inputs
   }
   if (eager) {
@@ -183,7 +183,7 @@ LayerActs LayerActivations(const ModelDescription& m, int64_t layer, const Train
   const uint64_t attn_out = a * U(g.value_head_dim);
   if (Trains(r, TensorRole::kAttnOutput)) acts.inside += d * tokens * attn_out;  // o_proj input
   if (dropout) acts.outside += tokens * h;  // attention-output dropout mask
-  if (m.architecture == "gemma2" || m.architecture == "gemma3_text") acts.outside += 2 * d * tokens * h;
+  if (m.traits.sandwich_norms) acts.outside += 2 * d * tokens * h;  // post-attention norm input
   // MLP block.
   acts.outside += d * tokens * h;  // post-attention norm's input
   auto dense_mlp = [&](uint64_t ff, bool gated, TensorRole gate_role, TensorRole up_role, TensorRole down_role) {

@@ -109,6 +109,13 @@ const char* DTypeName(DType dtype);
 /// Bytes per element of a dtype.
 int DTypeBytes(DType dtype);
 
+/// Structural facts read off the tensor inventory (whatever the source), so later steps need no
+/// architecture-name checks.
+struct ModelTraits {
+  bool qk_norm = false;         ///< Per-head norms on Q and K (attn_q_norm / attn_k_norm).
+  bool sandwich_norms = false;  ///< Norms after attention and after the MLP (Gemma 2/3).
+};
+
 /// One model, from any source: the attention geometry plus the tensor inventory.
 /// Every count and byte figure is computed from these.
 struct ModelDescription {
@@ -123,8 +130,12 @@ struct ModelDescription {
   AttentionGeometry attention;
   std::vector<LayerFeedForward> feed_forward;  ///< One entry per layer.
   std::vector<TensorInfo> tensors;
+  ModelTraits traits;                 ///< From the inventory (DeriveTraits).
   std::vector<std::string> warnings;  ///< Assumptions made while building (shown to the user).
 };
+
+/// Sets model->traits from its tensor inventory. Every model builder calls it last.
+void DeriveTraits(ModelDescription* model);
 
 /// Parameter counts derived from the inventory.
 struct ParameterCounts {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "../families.h"
 #include "../numeric.h"
 #include "../world.h"
 #include "profile.h"
@@ -15,10 +16,11 @@ using internal::GiB;
 using internal::RoundUp;
 using internal::Thousands;
 
-/// Architectures whose sliding windows llama.cpp implements (iSWA cache); it gives every other
+/// Whether llama.cpp implements the family's sliding windows (iSWA cache); it gives every other
 /// model a full-length cache on every layer.
 bool HonoursWindow(const std::string& architecture) {
-  return architecture == "gemma2" || architecture == "gemma3_text" || architecture == "gpt_oss";
+  const internal::Family* family = internal::FamilyByHfType(architecture);
+  return family != nullptr && family->llamacpp_swa;
 }
 
 bool Cpu(const InferenceRequest& r) { return r.llamacpp_backend == LlamaCppBackend::kCpu; }
