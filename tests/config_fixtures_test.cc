@@ -162,6 +162,20 @@ constexpr int64_t kOssExperts = 4 * (LinB(256, 256) * 3);
 constexpr int64_t kOss = 2 * V * 256 + 2 * (kOssAttn + LinB(256, 4) + kOssExperts + 2 * 256) + 256;
 static_assert(kOss == 2173464);
 
+// qwen3_next: layers 1 and 3 full attention (interval 2), 0 and 2 gated DeltaNet (2 key heads and
+// 4 value heads of 32, conv kernel 4). DeltaNet: in_proj_qkvz 256 -> 2x64 + 2x128, in_proj_ba
+// 256 -> 8, depthwise conv 4 x (64 + 64 + 128), dt_bias + A_log (4 each), norm 32, out_proj
+// 128 -> 256. Full: q with its output gate 256 -> 2 x 4 x 64, k and v 256 -> 128, o 256 -> 256,
+// q/k norms 64. MoE on every layer: router 256 -> 4, 4 experts of 256 <-> 64, shared expert of
+// 128 and its gate 256 -> 1; top-2.
+constexpr int64_t kNextDelta = Lin(256, 384) + Lin(256, 8) + 4 * 256 + 4 + 4 + 32 + Lin(128, 256);
+constexpr int64_t kNextFull = Lin(256, 512) + 2 * Lin(256, 128) + Lin(256, 256) + 2 * 64;
+constexpr int64_t kNextExperts = 4 * 3 * Lin(256, 64);
+constexpr int64_t kNextMoe = Lin(256, 4) + kNextExperts + 3 * Lin(256, 128) + Lin(256, 1);
+constexpr int64_t kNext = 2 * (kNextDelta + kNextMoe + 2 * 256) + 2 * (kNextFull + kNextMoe + 2 * 256) +
+                          2 * V * 256 + 256;
+static_assert(kNextDelta == 134184 && kNextFull == 262272 && kNext == 2242128);
+
 const Expected kExpected[] = {
     {"llama", kLlama, kLlama},
     {"mistral", kMistral, kMistral},
@@ -181,12 +195,13 @@ const Expected kExpected[] = {
     {"falcon", kFalcon, kFalcon},
     {"deepseek_v3", kDeepseek, kDeepseekActive},
     {"gpt_oss", kOss, kOss - 2 * (kOssExperts / 2)},
+    {"qwen3_next", kNext, kNext - 4 * (kNextExperts / 2)},
 };
 
 TEST(ConfigFixturesTest, EverySupportedModelTypeHasAFixture) {
   int count = 0;
   const char* const* types = SupportedModelTypes(&count);
-  ASSERT_EQ(count, 18);
+  ASSERT_EQ(count, 19);
   for (int i = 0; i < count; ++i) {
     bool found = false;
     for (const Expected& e : kExpected) found = found || std::string(e.type) == types[i];

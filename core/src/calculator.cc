@@ -253,6 +253,10 @@ std::string CalculationToJson(const Calculation& c) {
   OrderedJson kv;
   kv["bytes_per_token"] = e.kv_bytes_per_token;
   kv["tokens_per_sequence"] = e.kv_tokens_per_sequence;
+  if (e.recurrent_state_bytes > 0) {
+    kv["recurrent_state_bytes"] = e.recurrent_state_bytes;
+    kv["recurrent_state_bytes_per_sequence"] = e.recurrent_state_bytes_per_sequence;
+  }
   j["kv_cache"] = std::move(kv);
   if (runtime::ProfileOf(q.runtime).BudgetsFromDevice()) {
     OrderedJson vllm;

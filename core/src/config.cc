@@ -19,7 +19,7 @@ namespace {
 using internal::Json;
 using internal::JsonFields;
 
-enum class Moe : uint8_t { kNone, kMixtral, kQwen2Moe, kQwen3Moe, kDeepseek, kGptOss };
+enum class Moe : uint8_t { kNone, kMixtral, kQwen2Moe, kQwen3Moe, kQwen3Next, kDeepseek, kGptOss };
 enum class Norm : uint8_t { kRms, kLayer };
 
 /// Structure and transformers defaults of one model_type.
@@ -42,33 +42,35 @@ struct ArchSpec {
   bool output_bias;
   bool learned_positions;
   Moe moe;
+  bool delta_net;  ///< Gated DeltaNet layers between full-attention ones (Qwen3-Next).
 };
 
 // clang-format off
 constexpr ArchSpec kArchSpecs[] = {
-  // type          vocab   hidden inter  layers heads kv  hd   maxpos   tie   gated  norm          par    sandw  qknorm fused  gufus  qkvb   ob     mlpb   outb   lpos   moe
-  {"llama",        32000,  4096, 11008, 32, 32,  0,   0,   2048,    false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone},
-  {"mistral",      32000,  4096, 14336, 32, 32,  8,   0,   131072,  false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone},
-  {"mixtral",      32000,  4096, 14336, 32, 32,  8,   0,   131072,  false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kMixtral},
-  {"qwen2",        151936, 4096, 22016, 32, 32,  32,  0,   32768,   false, true,  Norm::kRms,   false, false, false, false, false, true,  false, false, false, false, Moe::kNone},
-  {"qwen2_moe",    151936, 2048, 5632,  24, 16,  16,  0,   32768,   false, true,  Norm::kRms,   false, false, false, false, false, true,  false, false, false, false, Moe::kQwen2Moe},
-  {"qwen3",        151936, 4096, 22016, 32, 32,  32,  128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kNone},
-  {"qwen3_moe",    151936, 2048, 6144,  24, 32,  4,   128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Moe},
-  {"gemma",        256000, 3072, 24576, 28, 16,  16,  256, 8192,    true,  true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone},
-  {"gemma2",       256000, 2304, 9216,  26, 8,   4,   256, 8192,    true,  true,  Norm::kRms,   false, true,  false, false, false, false, false, false, false, false, Moe::kNone},
-  {"gemma3_text",  262208, 2304, 9216,  26, 8,   4,   256, 131072,  true,  true,  Norm::kRms,   false, true,  true,  false, false, false, false, false, false, false, Moe::kNone},
-  {"phi",          51200,  2048, 8192,  24, 32,  0,   0,   2048,    false, false, Norm::kLayer, true,  false, false, false, false, true,  true,  true,  true,  false, Moe::kNone},
-  {"phi3",         32064,  3072, 8192,  32, 32,  0,   0,   4096,    false, true,  Norm::kRms,   false, false, false, true,  true,  false, false, false, false, false, Moe::kNone},
-  {"gpt2",         50257,  768,  0,     12, 12,  0,   0,   1024,    true,  false, Norm::kLayer, false, false, false, true,  false, true,  true,  true,  false, true,  Moe::kNone},
-  {"gpt_neox",     50432,  6144, 24576, 44, 64,  0,   0,   2048,    false, false, Norm::kLayer, false, false, false, true,  false, true,  true,  true,  false, false, Moe::kNone},
-  {"falcon",       65024,  4544, 0,     32, 71,  0,   0,   2048,    true,  false, Norm::kLayer, true,  false, false, true,  false, false, false, false, false, false, Moe::kNone},
-  {"deepseek_v3",  129280, 7168, 18432, 61, 128, 128, 0,   4096,    false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kDeepseek},
-  {"gpt_oss",      201088, 2880, 2880,  36, 64,  8,   64,  131072,  false, true,  Norm::kRms,   false, false, false, false, false, true,  true,  false, false, false, Moe::kGptOss},
+  // type          vocab   hidden inter  layers heads kv  hd   maxpos   tie   gated  norm          par    sandw  qknorm fused  gufus  qkvb   ob     mlpb   outb   lpos   moe           deltanet
+  {"llama",        32000,  4096, 11008, 32, 32,  0,   0,   2048,    false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone, false},
+  {"mistral",      32000,  4096, 14336, 32, 32,  8,   0,   131072,  false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone, false},
+  {"mixtral",      32000,  4096, 14336, 32, 32,  8,   0,   131072,  false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kMixtral, false},
+  {"qwen2",        151936, 4096, 22016, 32, 32,  32,  0,   32768,   false, true,  Norm::kRms,   false, false, false, false, false, true,  false, false, false, false, Moe::kNone, false},
+  {"qwen2_moe",    151936, 2048, 5632,  24, 16,  16,  0,   32768,   false, true,  Norm::kRms,   false, false, false, false, false, true,  false, false, false, false, Moe::kQwen2Moe, false},
+  {"qwen3",        151936, 4096, 22016, 32, 32,  32,  128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kNone, false},
+  {"qwen3_moe",    151936, 2048, 6144,  24, 32,  4,   128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Moe, false},
+  {"qwen3_next",   151936, 2048, 5632,  48, 16,  2,   256, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Next, true},
+  {"gemma",        256000, 3072, 24576, 28, 16,  16,  256, 8192,    true,  true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone, false},
+  {"gemma2",       256000, 2304, 9216,  26, 8,   4,   256, 8192,    true,  true,  Norm::kRms,   false, true,  false, false, false, false, false, false, false, false, Moe::kNone, false},
+  {"gemma3_text",  262208, 2304, 9216,  26, 8,   4,   256, 131072,  true,  true,  Norm::kRms,   false, true,  true,  false, false, false, false, false, false, false, Moe::kNone, false},
+  {"phi",          51200,  2048, 8192,  24, 32,  0,   0,   2048,    false, false, Norm::kLayer, true,  false, false, false, false, true,  true,  true,  true,  false, Moe::kNone, false},
+  {"phi3",         32064,  3072, 8192,  32, 32,  0,   0,   4096,    false, true,  Norm::kRms,   false, false, false, true,  true,  false, false, false, false, false, Moe::kNone, false},
+  {"gpt2",         50257,  768,  0,     12, 12,  0,   0,   1024,    true,  false, Norm::kLayer, false, false, false, true,  false, true,  true,  true,  false, true,  Moe::kNone, false},
+  {"gpt_neox",     50432,  6144, 24576, 44, 64,  0,   0,   2048,    false, false, Norm::kLayer, false, false, false, true,  false, true,  true,  true,  false, false, Moe::kNone, false},
+  {"falcon",       65024,  4544, 0,     32, 71,  0,   0,   2048,    true,  false, Norm::kLayer, true,  false, false, true,  false, false, false, false, false, false, Moe::kNone, false},
+  {"deepseek_v3",  129280, 7168, 18432, 61, 128, 128, 0,   4096,    false, true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kDeepseek, false},
+  {"gpt_oss",      201088, 2880, 2880,  36, 64,  8,   64,  131072,  false, true,  Norm::kRms,   false, false, false, false, false, true,  true,  false, false, false, Moe::kGptOss, false},
 };
 // clang-format on
 
 const char* const kSupportedTypes[] = {"llama",  "mistral",     "mixtral",   "qwen2",  "qwen2_moe",
-                                       "qwen3",  "qwen3_moe",   "gemma",     "gemma2", "gemma3",
+                                       "qwen3",  "qwen3_moe",   "qwen3_next",   "gemma",     "gemma2", "gemma3",
                                        "gemma3_text", "phi",    "phi3",      "gpt2",   "gpt_neox",
                                        "falcon", "deepseek_v3", "gpt_oss"};
 
@@ -252,6 +254,46 @@ Status IntList(const JsonFields& f, const char* key, int64_t layers, std::vector
   return Status::Ok();
 }
 
+/// Qwen3-Next's gated DeltaNet layers: which layers they are (layer_types, else every layer but
+/// each full_attention_interval-th) and what each keeps per sequence. transformers
+/// Qwen3NextGatedDeltaNet; state sizes as llama.cpp's n_embd_r / n_embd_s
+/// (src/llama-hparams.cpp): conv = (kernel - 1) x (2 x key heads x key dim + value heads x value
+/// dim), recurrent = key dim x value dim per value head.
+Status ParseDeltaNet(const JsonFields& f, int64_t layers, AttentionGeometry* g, internal::DeltaNetShape* d) {
+  VRAM_RETURN_IF_ERROR(f.Int({"linear_num_key_heads"}, 1, kMaxDim, false, 16, &d->key_heads));
+  VRAM_RETURN_IF_ERROR(f.Int({"linear_num_value_heads"}, 1, kMaxDim, false, 32, &d->value_heads));
+  VRAM_RETURN_IF_ERROR(f.Int({"linear_key_head_dim"}, 1, kMaxDim, false, 128, &d->key_head_dim));
+  VRAM_RETURN_IF_ERROR(f.Int({"linear_value_head_dim"}, 1, kMaxDim, false, 128, &d->value_head_dim));
+  VRAM_RETURN_IF_ERROR(f.Int({"linear_conv_kernel_dim"}, 1, 1024, false, 4, &d->conv_kernel));
+  if (d->value_heads % d->key_heads != 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "config.json: linear_num_value_heads (" + std::to_string(d->value_heads) +
+                      ") must be a multiple of linear_num_key_heads (" + std::to_string(d->key_heads) + ")",
+                  "linear_num_value_heads");
+  }
+  if (!f.Has("layer_types")) {
+    int64_t interval = 4;
+    VRAM_RETURN_IF_ERROR(f.Int({"full_attention_interval"}, 1, layers, false, 4, &interval));
+    for (int64_t i = 0; i < layers; ++i) {
+      if ((i + 1) % interval != 0) g->layers[static_cast<size_t>(i)] = {AttentionKind::kNone, 0, 0};
+    }
+  }
+  int64_t recurrent = 0;
+  for (LayerAttention& layer : g->layers) {
+    if (layer.kind != AttentionKind::kNone) continue;
+    layer.num_kv_heads = 0;
+    layer.conv_state_values = (d->conv_kernel - 1) * d->conv_channels();
+    layer.recurrent_state_values = d->key_head_dim * d->value_head_dim * d->value_heads;
+    ++recurrent;
+  }
+  if (recurrent == layers) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "config.json: every layer is linear attention; Qwen3-Next needs full-attention layers "
+                  "(layer_types or full_attention_interval)", "layer_types");
+  }
+  return Status::Ok();
+}
+
 Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, bool known,
                        ModelDescription* model) {
   const ArchSpec& arch = *FindArch(known ? type : std::string("llama"));
@@ -359,6 +401,8 @@ Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, 
     g.mla_rope_head_dim = mla.rope_dim;
   }
   VRAM_RETURN_IF_ERROR(ParseLayerKinds(f, arch, type, layers, kv_heads, &g));
+  internal::DeltaNetShape delta_net;
+  if (arch.delta_net) VRAM_RETURN_IF_ERROR(ParseDeltaNet(f, layers, &g, &delta_net));
 
   // Feed-forward per layer.
   model->feed_forward.assign(static_cast<size_t>(layers), LayerFeedForward{});
@@ -378,19 +422,23 @@ Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, 
       break;
     case Moe::kQwen2Moe:
     case Moe::kQwen3Moe:
+    case Moe::kQwen3Next: {
+      // transformers Qwen2MoeConfig / Qwen3MoeConfig / Qwen3NextConfig defaults.
+      const bool qwen2 = arch.moe == Moe::kQwen2Moe, next = arch.moe == Moe::kQwen3Next;
       VRAM_RETURN_IF_ERROR(f.Int({"num_experts"}, 0, ConfigLimits::kMaxExperts, false,
-                                 arch.moe == Moe::kQwen2Moe ? 60 : 128, &experts));
+                                 qwen2 ? 60 : next ? 512 : 128, &experts));
       VRAM_RETURN_IF_ERROR(f.Int({"num_experts_per_tok"}, 1, std::max<int64_t>(experts, 1), false,
-                                 std::min<int64_t>(arch.moe == Moe::kQwen2Moe ? 4 : 8, std::max<int64_t>(experts, 1)), &top_k));
+                                 std::min<int64_t>(qwen2 ? 4 : next ? 10 : 8, std::max<int64_t>(experts, 1)), &top_k));
       VRAM_RETURN_IF_ERROR(f.Int({"moe_intermediate_size"}, 1, kMaxDim, false,
-                                 arch.moe == Moe::kQwen2Moe ? 1408 : 768, &expert_inter));
-      if (arch.moe == Moe::kQwen2Moe) {
-        VRAM_RETURN_IF_ERROR(f.Int({"shared_expert_intermediate_size"}, 0, kMaxDim, false, 5632,
-                                   &shared_inter));
+                                 qwen2 ? 1408 : next ? 512 : 768, &expert_inter));
+      if (qwen2 || next) {
+        VRAM_RETURN_IF_ERROR(f.Int({"shared_expert_intermediate_size"}, 0, kMaxDim, false,
+                                   qwen2 ? 5632 : 512, &shared_inter));
       }
       VRAM_RETURN_IF_ERROR(f.Int({"decoder_sparse_step"}, 1, layers, false, 1, &sparse_step));
       VRAM_RETURN_IF_ERROR(IntList(f, "mlp_only_layers", layers, &dense_only));
       break;
+    }
     case Moe::kDeepseek: {
       int64_t shared_count = 1;
       VRAM_RETURN_IF_ERROR(f.Int({"n_routed_experts"}, 0, ConfigLimits::kMaxExperts, false, 256, &experts));
@@ -422,6 +470,7 @@ Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, 
       case Moe::kGptOss: moe_layer = true; break;
       case Moe::kQwen2Moe:
       case Moe::kQwen3Moe:
+      case Moe::kQwen3Next:
         moe_layer = experts > 0 && !dense_only[static_cast<size_t>(i)] && (i + 1) % sparse_step == 0;
         break;
       case Moe::kDeepseek: moe_layer = experts > 0 && i >= first_dense && i % moe_freq == 0; break;
@@ -456,7 +505,9 @@ Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, 
   shape.router_bias = arch.moe == Moe::kGptOss;
   shape.expert_bias = arch.moe == Moe::kGptOss;
   shape.router_score_bias = arch.moe == Moe::kDeepseek;
-  shape.shared_expert_gate = arch.moe == Moe::kQwen2Moe;
+  shape.shared_expert_gate = arch.moe == Moe::kQwen2Moe || arch.moe == Moe::kQwen3Next;
+  shape.attention_output_gate = arch.delta_net;
+  shape.delta_net = delta_net;
   shape.mla = arch.moe == Moe::kDeepseek;
   shape.mla_shape = mla;
   shape.position_embeddings = arch.learned_positions ? max_positions : 0;
@@ -512,6 +563,40 @@ Result<ModelDescription> ModelFromHfConfig(std::string_view json_text) {
   ModelDescription model;
   const bool known = FindArch(type) != nullptr;
   if (!known) {
+    // A structure the llama-style reading cannot place (recurrent or hybrid layers, experts) is
+    // refused: reading it as a llama would give a wrong answer, not an estimate.
+    std::string unplaced;
+    int listed = 0;
+    for (auto it = fields.object().begin(); it != fields.object().end(); ++it) {
+      const std::string& key = it.key();
+      const bool hybrid = key == "hybrid_override_pattern" || key.rfind("linear_", 0) == 0 ||
+                          key.rfind("mamba", 0) == 0 || key.rfind("ssm_", 0) == 0 ||
+                          key == "attn_layer_indices" || key == "layers_block_type" ||
+                          key == "full_attention_interval";
+      const bool experts = key == "num_experts" || key == "num_local_experts" || key == "n_routed_experts" ||
+                           key == "moe_intermediate_size";
+      bool recurrent_layer_types = false;
+      if (key == "layer_types" && it->is_array()) {
+        for (const Json& t : *it) {
+          if (t.is_string() && t.get_ref<const std::string&>() != "full_attention" &&
+              t.get_ref<const std::string&>() != "sliding_attention") {
+            recurrent_layer_types = true;
+          }
+        }
+      }
+      if (hybrid || experts || recurrent_layer_types) {
+        if (listed < 6) unplaced += (listed ? ", " : "") + key.substr(0, 40);
+        ++listed;
+      }
+    }
+    if (listed > 0) {
+      return Status(ErrorCode::kUnsupported,
+                    "config.json: model_type '" + type.substr(0, 40) +
+                        "' is not supported, and its keys " + unplaced + (listed > 6 ? ", ..." : "") +
+                        " describe layers a llama-style reading cannot place (recurrent, hybrid or "
+                        "mixture-of-experts); no estimate is made rather than a wrong one",
+                    "model_type");
+    }
     // Best effort: only when the standard fields are present.
     for (const char* key : {"hidden_size", "num_hidden_layers", "num_attention_heads", "vocab_size",
                             "intermediate_size"}) {

@@ -42,6 +42,7 @@ constexpr Family kFamilies[] = {
   {"qwen2_moe",    "qwen2moe",  WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3",        "qwen3",     WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3_moe",    "qwen3moe",  WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
+  {"qwen3_next",   "qwen3next", WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false},
   {"gemma",        "gemma",     WindowLayers::kEvery,                 WindowLayers::kNone,    0, 0, false},
   {"gemma2",       "gemma2",    WindowLayers::kPattern,               WindowLayers::kPattern, 2, 4096, true},
   {"gemma3_text",  "gemma3",    WindowLayers::kPattern,               WindowLayers::kPattern, 6, 4096, true},

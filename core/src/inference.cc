@@ -215,7 +215,27 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
     }
     mla_layers += layer.kind == AttentionKind::kMla;
   }
-  e.kv_cache_bytes = kv_bytes;
+  // --- Recurrent state: per sequence, whatever its length -------------------------------------
+  uint64_t conv_values = 0, state_values = 0;
+  int64_t recurrent_layers = 0;
+  for (const LayerAttention& layer : g.layers) {
+    conv_values += static_cast<uint64_t>(layer.conv_state_values);
+    state_values += static_cast<uint64_t>(layer.recurrent_state_values);
+    recurrent_layers += layer.conv_state_values > 0 || layer.recurrent_state_values > 0;
+  }
+  if (recurrent_layers > 0) {
+    const uint64_t sequences = static_cast<uint64_t>(profile.StateSequences(r));
+    e.recurrent_state_bytes_per_sequence = conv_values * profile.ConvStateBytesPerValue(weights) +
+                                           state_values * profile.RecurrentStateBytesPerValue(weights);
+    e.recurrent_state_bytes = e.recurrent_state_bytes_per_sequence * sequences;
+    items.Add("kv_cache", "recurrent_state", "Recurrent state", e.recurrent_state_bytes, [&] {
+      return std::to_string(recurrent_layers) + " recurrent layers keep a state per sequence whatever its length: " +
+             Thousands(conv_values) + " conv values + " + Thousands(state_values) + " state values in " +
+             profile.StateNote() + " = " + Thousands(e.recurrent_state_bytes_per_sequence) + " bytes, x " +
+             Thousands(sequences) + " sequence" + (sequences > 1 ? "s" : "");
+    });
+  }
+  e.kv_cache_bytes = kv_bytes + e.recurrent_state_bytes;
   e.kv_bytes_per_token = per_token_all_layers;
   items.Add("kv_cache", "kv_cache", "KV cache", kv_bytes, [&] {
     std::string why;
@@ -223,8 +243,11 @@ Result<InferenceEstimate> Estimate(const ModelDescription& model, const WeightPl
       why = std::to_string(mla_layers) + " MLA layers x (" + std::to_string(g.mla_kv_lora_rank) + " latent + " +
             std::to_string(g.mla_rope_head_dim) + " RoPE) values";
     } else {
-      why = std::to_string(g.num_layers) + " layers x 2 (K and V) x " + std::to_string(g.num_kv_heads) +
-            " KV heads x " + std::to_string(g.key_head_dim) + " dims";
+      int64_t kv_layers = 0;
+      for (const LayerAttention& layer : g.layers) kv_layers += layer.kind != AttentionKind::kNone;
+      why = std::to_string(kv_layers) + (kv_layers < g.num_layers ? " attention layers" : " layers") +
+            " x 2 (K and V) x " + std::to_string(g.num_kv_heads) + " KV heads x " +
+            std::to_string(g.key_head_dim) + " dims";
       if (mla_layers > 0) why += " (transformers caches MLA's decompressed per-head K and V)";
     }
     why += " x " + std::string(KvDTypeName(r.kv_dtype)) + " = " + Thousands(per_token_all_layers) +

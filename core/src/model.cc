@@ -96,6 +96,10 @@ const char* TensorRoleName(TensorRole role) {
     case TensorRole::kSharedExpertUp: return "shared_expert_up";
     case TensorRole::kSharedExpertDown: return "shared_expert_down";
     case TensorRole::kSharedExpertRouter: return "shared_expert_router";
+    case TensorRole::kSsmIn: return "ssm_in";
+    case TensorRole::kSsmConv: return "ssm_conv";
+    case TensorRole::kSsmParam: return "ssm_param";
+    case TensorRole::kSsmOut: return "ssm_out";
     case TensorRole::kOther: return "other";
   }
   return "unknown";
@@ -108,6 +112,8 @@ bool TensorInfo::is_linear_weight() const {
     case TensorRole::kPositionEmbedding:
     case TensorRole::kNorm:
     case TensorRole::kAttnSinks:
+    case TensorRole::kSsmConv:
+    case TensorRole::kSsmParam:
       return false;
     default:
       return true;

@@ -77,8 +77,22 @@ void BuildInventory(const InventoryShape& shape, ModelDescription* model) {
 
   for (int32_t i = 0; i < static_cast<int32_t>(g.num_layers); ++i) {
     const LayerFeedForward& ffn = model->feed_forward[static_cast<size_t>(i)];
+    const LayerAttention& layer = g.layers[static_cast<size_t>(i)];
     inv.Norm(i, "attn_norm", hidden, shape.norm_has_bias);
-    if (shape.mla) {
+    if (layer.kind == AttentionKind::kNone && shape.delta_net.key_heads > 0) {
+      // Qwen3NextGatedDeltaNet: in_proj_qkvz (q, k, v and the output gate z), in_proj_ba (beta
+      // and the decay input per value head), the depthwise conv over q, k and v, A_log and
+      // dt_bias per value head, the gated RMSNorm over one value head, out_proj.
+      const DeltaNetShape& d = shape.delta_net;
+      const int64_t keys = d.key_heads * d.key_head_dim, values = d.value_heads * d.value_head_dim;
+      inv.Matrix(i, "ssm_in", TensorRole::kSsmIn, hidden, 2 * keys + 2 * values);
+      inv.Matrix(i, "ssm_ba", TensorRole::kSsmIn, hidden, 2 * d.value_heads);
+      inv.Matrix(i, "ssm_conv1d", TensorRole::kSsmConv, d.conv_kernel, d.conv_channels());
+      inv.Vector(i, "ssm_dt", TensorRole::kSsmParam, d.value_heads, true);
+      inv.Vector(i, "ssm_a", TensorRole::kSsmParam, d.value_heads, false);
+      inv.Norm(i, "ssm_norm", d.value_head_dim, false);
+      inv.Matrix(i, "ssm_out", TensorRole::kSsmOut, values, hidden);
+    } else if (shape.mla) {
       const MlaShape& m = shape.mla_shape;
       const int64_t q_head = m.nope_dim + m.rope_dim;
       if (m.q_lora_rank > 0) {
@@ -99,7 +113,8 @@ void BuildInventory(const InventoryShape& shape, ModelDescription* model) {
         inv.Linear(i, "attn_qkv", TensorRole::kAttnQkv, hidden,
                    q_width + kv_width + g.num_kv_heads * g.value_head_dim, shape.qkv_bias);
       } else {
-        inv.Linear(i, "attn_q", TensorRole::kAttnQ, hidden, q_width, shape.qkv_bias);
+        inv.Linear(i, "attn_q", TensorRole::kAttnQ, hidden,
+                   shape.attention_output_gate ? 2 * q_width : q_width, shape.qkv_bias);
         inv.Linear(i, "attn_k", TensorRole::kAttnK, hidden, kv_width, shape.qkv_bias);
         inv.Linear(i, "attn_v", TensorRole::kAttnV, hidden, g.num_kv_heads * g.value_head_dim,
                    shape.qkv_bias);

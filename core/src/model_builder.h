@@ -17,6 +17,17 @@ struct MlaShape {
   int64_t v_dim = 0;
 };
 
+/// A gated DeltaNet layer (Qwen3-Next, Qwen3.5): linear attention with a recurrent state.
+struct DeltaNetShape {
+  int64_t key_heads = 0;
+  int64_t value_heads = 0;
+  int64_t key_head_dim = 0;
+  int64_t value_head_dim = 0;
+  int64_t conv_kernel = 0;
+  /// Channels of the short convolution: q, k and v (2 x key_heads x key_head_dim + values).
+  int64_t conv_channels() const { return 2 * key_heads * key_head_dim + value_heads * value_head_dim; }
+};
+
 struct InventoryShape {
   bool norm_has_bias = false;  ///< LayerNorm (weight + bias) instead of RMSNorm.
   int norms_per_layer = 2;
@@ -36,6 +47,10 @@ struct InventoryShape {
   bool mla = false;
   MlaShape mla_shape;
   int64_t position_embeddings = 0;  ///< Rows of a learned position table (0 = none).
+  /// Query projection twice as wide: its second half gates the attention output (Qwen3-Next).
+  bool attention_output_gate = false;
+  /// Layers of kind kNone are gated DeltaNet layers of this shape (when key_heads > 0).
+  DeltaNetShape delta_net;
 };
 
 /// Fills model->tensors from the geometry and feed-forward already in `model`.

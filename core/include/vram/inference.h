@@ -104,7 +104,9 @@ struct InferenceEstimate {
   int64_t parameters = 0;
   int64_t active_parameters = 0;
   uint64_t weights_bytes = 0;
-  uint64_t kv_cache_bytes = 0;
+  uint64_t kv_cache_bytes = 0;  ///< KV cache plus the recurrent state of recurrent layers.
+  uint64_t recurrent_state_bytes = 0;  ///< Part of kv_cache_bytes: conv + recurrent state.
+  uint64_t recurrent_state_bytes_per_sequence = 0;
   uint64_t activations_bytes = 0;
   uint64_t overhead_bytes = 0;
   uint64_t total_bytes = 0;  ///< On the device.

@@ -22,6 +22,11 @@ struct LayerAttention {
   AttentionKind kind = AttentionKind::kFull;
   int64_t window_tokens = 0;  ///< Only for kSlidingWindow.
   int64_t num_kv_heads = 0;   ///< KV heads of this layer (equal across layers for every supported family).
+  /// What a recurrent layer (gated DeltaNet, Mamba2) keeps per sequence whatever its length, in
+  /// values: the rolling input of its short convolution and its recurrent state. The runtime
+  /// picks the element type and the number of sequences.
+  int64_t conv_state_values = 0;
+  int64_t recurrent_state_values = 0;
 };
 
 /// Everything about attention that the KV cache and attention activations depend on.
@@ -76,6 +81,10 @@ enum class TensorRole : uint8_t {
   kSharedExpertUp,
   kSharedExpertDown,
   kSharedExpertRouter,  ///< Sigmoid gate of the shared expert (Qwen2-MoE).
+  kSsmIn,       ///< Input projections of a recurrent layer (DeltaNet in_proj_qkvz / in_proj_ba).
+  kSsmConv,     ///< Depthwise short-convolution kernel (kept in f32 by llama.cpp, never quantized).
+  kSsmParam,    ///< Per-head decay and step parameters (A_log, dt_bias).
+  kSsmOut,      ///< Output projection of a recurrent layer.
   kOther,       ///< A tensor of a model file that none of the roles above describes.
 };
 

@@ -88,6 +88,13 @@ class LlamaCpp final : public Profile {
                 static_cast<uint64_t>(world::kLlamaCppKvPadding)));
   }
 
+  // llama_memory_recurrent: type_r = type_s = GGML_TYPE_F32, hard-coded at every call site of
+  // llama_model::create_memory, in max(1, n_seq_max) cells (src/llama-model.cpp, v0.5.0).
+  uint64_t ConvStateBytesPerValue(const WeightPlan& w) const override { return 4; }
+  uint64_t RecurrentStateBytesPerValue(const WeightPlan& w) const override { return 4; }
+  int64_t StateSequences(const InferenceRequest& r) const override { return std::max<int64_t>(1, r.batch); }
+  std::string StateNote() const override { return "f32 (llama.cpp keeps recurrent state in f32)"; }
+
   std::string CachePaddingNote(const InferenceRequest& r) const override {
     return "; llama.cpp pads each sequence's cache to a multiple of 256 cells";
   }

@@ -92,6 +92,14 @@ class Profile {
   virtual std::string CachePaddingNote(const InferenceRequest& request) const { return ""; }
   /// A note when the runtime ignores the model's sliding windows ("" = it honours them).
   virtual std::string IgnoredWindowNote() const { return ""; }
+  /// Bytes per value of a recurrent layer's conv state and recurrent state (default: the
+  /// model's 16-bit compute type).
+  virtual uint64_t ConvStateBytesPerValue(const WeightPlan& weights) const { return 2; }
+  virtual uint64_t RecurrentStateBytesPerValue(const WeightPlan& weights) const { return 2; }
+  /// Sequences that keep a recurrent state.
+  virtual int64_t StateSequences(const InferenceRequest& request) const { return request.batch; }
+  /// Where the state's element type comes from, for the explanation.
+  virtual std::string StateNote() const { return "16-bit, the model's compute type"; }
   /// Whether a layer's K/V explanation should describe per-head decompressed MLA.
   virtual bool CachesDecompressedMla() const { return false; }
 

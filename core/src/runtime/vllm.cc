@@ -18,6 +18,11 @@ using internal::GiB;
 using internal::RoundUp;
 using internal::Thousands;
 
+/// Bytes of the model's own dtype: the checkpoint's 16/32-bit type, 16-bit for quantized ones.
+uint64_t ModelDtypeBytes(const WeightPlan& w) {
+  return w.format.scheme == QuantScheme::kDense ? static_cast<uint64_t>(DTypeBytes(w.format.dense_dtype)) : 2;
+}
+
 class Vllm final : public Profile {
  public:
   Runtime id() const override { return Runtime::kVllm; }
@@ -71,6 +76,12 @@ class Vllm final : public Profile {
         static_cast<int64_t>(CeilDiv(static_cast<uint64_t>(plan.tokens_per_sequence), block)));
     return blocks * r.vllm_block_tokens;
   }
+
+  // mamba_cache_dtype = mamba_ssm_cache_dtype = "auto": the model dtype
+  // (MambaStateDtypeCalculator; NemotronH overrides the SSM state to float32).
+  uint64_t ConvStateBytesPerValue(const WeightPlan& w) const override { return ModelDtypeBytes(w); }
+  uint64_t RecurrentStateBytesPerValue(const WeightPlan& w) const override { return ModelDtypeBytes(w); }
+  std::string StateNote() const override { return "the model dtype (vLLM's mamba_cache_dtype auto)"; }
 
   std::string CachePaddingNote(const InferenceRequest& r) const override {
     return "; vLLM allocates whole blocks of " + std::to_string(r.vllm_block_tokens) + " tokens";
