@@ -494,6 +494,7 @@ Status BuildFromFields(const JsonFields& f, const Json& root, std::string type, 
   } else if (type == "falcon" && !parallel) {
     shape.norms_per_layer = 2;
   }
+  if (arch.delta_net) shape.second_norm_name = "post_attention_norm";  // llama.cpp qwen3next
   shape.qk_norm = arch.qk_norm;
   shape.qkv_fused = arch.qkv_fused;
   shape.gate_up_fused = arch.gate_up_fused;

@@ -277,9 +277,12 @@ T Fallback(T type, int64_t row) {
 
 /// Tensors llama.cpp's quantizer never touches; the converter wrote them as F32.
 bool KeptAsIs(const TensorInfo& t) {
+  // conversion/base.py forces F32 on FFN_GATE_INP(_SHEXP) and SSM_CONV1D; llama-quant.cpp skips
+  // ssm_conv1d and 1-D tensors.
   return t.is_bias || t.n_dims < 2 || t.role == TensorRole::kNorm ||
          t.role == TensorRole::kRouter || t.role == TensorRole::kPositionEmbedding ||
-         t.role == TensorRole::kAttnSinks;
+         t.role == TensorRole::kAttnSinks || t.role == TensorRole::kSharedExpertRouter ||
+         t.role == TensorRole::kSsmConv || t.role == TensorRole::kSsmParam;
 }
 
 }  // namespace

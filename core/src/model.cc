@@ -52,8 +52,9 @@ void DeriveTraits(ModelDescription* model) {
     if (tensor.layer < 0 || tensor.role != TensorRole::kNorm) continue;
     const std::string& n = tensor.name;
     t.qk_norm = t.qk_norm || n.find(".attn_q_norm.") != std::string::npos;
-    t.sandwich_norms = t.sandwich_norms || n.find(".post_attention_norm.") != std::string::npos ||
-                       n.find(".post_ffw_norm.") != std::string::npos;
+    // Gemma's sandwich: a norm after the MLP too (Qwen3-Next names its pre-MLP norm
+    // post_attention_norm, which alone is not a sandwich).
+    t.sandwich_norms = t.sandwich_norms || n.find(".post_ffw_norm.") != std::string::npos;
   }
   model->traits = t;
 }

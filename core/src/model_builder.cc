@@ -33,6 +33,11 @@ class Inventory {
     t.ne[1] = experts;
     out_->push_back(std::move(t));
   }
+  /// A 1-D tensor whose GGUF name has no suffix (llama.cpp's "blk.N.ssm_a").
+  void Bare(int32_t layer, const char* name, TensorRole role, int64_t n) {
+    Vector(layer, name, role, n, false);
+    out_->back().name = Name(layer, name, "");
+  }
   /// A norm: weight, plus bias for LayerNorm.
   void Norm(int32_t layer, const char* name, int64_t n, bool has_bias) {
     Vector(layer, name, TensorRole::kNorm, n, false);
@@ -80,16 +85,18 @@ void BuildInventory(const InventoryShape& shape, ModelDescription* model) {
     const LayerAttention& layer = g.layers[static_cast<size_t>(i)];
     inv.Norm(i, "attn_norm", hidden, shape.norm_has_bias);
     if (layer.kind == AttentionKind::kNone && shape.delta_net.key_heads > 0) {
-      // Qwen3NextGatedDeltaNet: in_proj_qkvz (q, k, v and the output gate z), in_proj_ba (beta
-      // and the decay input per value head), the depthwise conv over q, k and v, A_log and
-      // dt_bias per value head, the gated RMSNorm over one value head, out_proj.
+      // Qwen3NextGatedDeltaNet as llama.cpp's converter writes it (conversion/qwen.py): in_proj_qkvz
+      // split into attn_qkv (q, k, v) and attn_gate (the output gate z); in_proj_ba (beta and the
+      // decay input per value head); the depthwise conv over q, k and v; dt_bias and A_log per
+      // value head; the gated RMSNorm over one value head; out_proj.
       const DeltaNetShape& d = shape.delta_net;
       const int64_t keys = d.key_heads * d.key_head_dim, values = d.value_heads * d.value_head_dim;
-      inv.Matrix(i, "ssm_in", TensorRole::kSsmIn, hidden, 2 * keys + 2 * values);
-      inv.Matrix(i, "ssm_ba", TensorRole::kSsmIn, hidden, 2 * d.value_heads);
+      inv.Matrix(i, "attn_qkv", TensorRole::kSsmIn, hidden, 2 * keys + values);
+      inv.Matrix(i, "attn_gate", TensorRole::kSsmIn, hidden, values);
       inv.Matrix(i, "ssm_conv1d", TensorRole::kSsmConv, d.conv_kernel, d.conv_channels());
       inv.Vector(i, "ssm_dt", TensorRole::kSsmParam, d.value_heads, true);
-      inv.Vector(i, "ssm_a", TensorRole::kSsmParam, d.value_heads, false);
+      inv.Bare(i, "ssm_a", TensorRole::kSsmParam, d.value_heads);
+      inv.Matrix(i, "ssm_ba", TensorRole::kSsmIn, hidden, 2 * d.value_heads);
       inv.Norm(i, "ssm_norm", d.value_head_dim, false);
       inv.Matrix(i, "ssm_out", TensorRole::kSsmOut, values, hidden);
     } else if (shape.mla) {
@@ -139,7 +146,8 @@ void BuildInventory(const InventoryShape& shape, ModelDescription* model) {
       if (ffn.shared_intermediate_size > 0) {
         const int64_t s = ffn.shared_intermediate_size;
         if (shape.shared_expert_gate) {
-          inv.Matrix(i, "ffn_gate_inp_shexp", TensorRole::kSharedExpertRouter, hidden, 1);
+          // One sigmoid gate per token: llama.cpp's shape {n_embd}, kept in F32 by the converter.
+          inv.Vector(i, "ffn_gate_inp_shexp", TensorRole::kSharedExpertRouter, hidden, false);
         }
         inv.Matrix(i, "ffn_gate_shexp", TensorRole::kSharedExpertGate, hidden, s);
         inv.Matrix(i, "ffn_up_shexp", TensorRole::kSharedExpertUp, hidden, s);

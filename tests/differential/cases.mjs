@@ -34,7 +34,14 @@ const MIXTRAL_MINI = {
   vocab_size: 32000,
 };
 
-const ctx = (contextSize, kvType, flashAttention, batchSize = 512) => ({ contextSize, kvType, flashAttention, batchSize });
+/// Qwen3-Next-80B-A3B's layers at their real widths (hidden 2048; full attention 16 x 256 with 2 KV
+/// heads and the output gate; gated DeltaNet 16 key and 32 value heads of 128, conv kernel 4; the
+/// real 151,936 vocabulary), 4 layers of them (the 4th full attention) and 16 experts of 512
+/// instead of 512, so the file stays near 1.9 GB.
+const QWEN3_NEXT_MINI = { ...preset('qwen3-next-80b-a3b'), num_hidden_layers: 4, num_experts: 16 };
+
+const ctx = (contextSize, kvType, flashAttention, batchSize = 512, sequences = 1) =>
+  ({ contextSize, kvType, flashAttention, batchSize, sequences });
 
 /// mix: the llama.cpp ftype the file is written in (models.mjs) and `weights`: the same mix as
 /// vramcalc names it.
@@ -58,6 +65,11 @@ export const MODELS = [
   {
     id: 'mixtral-mini', label: 'Mixtral-style MoE (8 experts, top-2), 1.3B', config: MIXTRAL_MINI, mix: 'Q4_0', weights: 'q4_0',
     contexts: [ctx(4096, 'f16', false), ctx(4096, 'q8_0', true)],
+  },
+  {
+    id: 'qwen3-next-mini', label: 'Qwen3-Next layers (3 gated DeltaNet + 1 full attention), 1 and 4 sequences',
+    config: QWEN3_NEXT_MINI, mix: 'F16', weights: 'gguf-f16',
+    contexts: [ctx(4096, 'f16', true), ctx(16384, 'f16', true), ctx(4096, 'f16', true, 512, 4), ctx(16384, 'f16', true, 512, 4)],
   },
   {
     id: 'llama-2-7b', label: 'Llama-2-7B shape', config: preset('llama-2-7b'), mix: 'Q4_0', weights: 'q4_0',

@@ -15,7 +15,7 @@ import { arr, f32, str, u32 } from './gguf_writer.mjs';
 
 /// llama.cpp architecture of a Hugging Face model_type (convert_hf_to_gguf.py writes Mistral and
 /// Mixtral as "llama").
-const ARCH = { llama: 'llama', mistral: 'llama', mixtral: 'llama', qwen2: 'qwen2', gemma2: 'gemma2' };
+const ARCH = { llama: 'llama', mistral: 'llama', mixtral: 'llama', qwen2: 'qwen2', gemma2: 'gemma2', qwen3_next: 'qwen3next' };
 
 /// GPT-2's byte-to-unicode table (the alphabet of byte-level BPE vocabularies).
 function byteLevelAlphabet() {
@@ -99,7 +99,8 @@ function fallback(type, ne0) {
 /// `state` carries the attn_v counter (tensors are visited in layer order).
 function quantType(mix, name, ne, m, state) {
   const is2d = ne.length >= 2 && ne[1] > 1;
-  if (!is2d || !name.endsWith('.weight') || name.includes('_norm.weight') || name.includes('ffn_gate_inp.weight')) {
+  if (!is2d || !name.endsWith('.weight') || name.includes('_norm.weight') || name.includes('ffn_gate_inp.weight') ||
+      name.includes('ssm_conv1d')) {
     return 'F32';  // never quantized (and F32 as converted)
   }
   if (mix === 'F16') return 'F16';
@@ -140,7 +141,7 @@ export function ggufFromHfConfig(config, mix, { name = 'vramcalc-differential', 
   const vocab = config.vocab_size;
   const nExpert = config.num_local_experts ?? 0;
   const tied = Boolean(config.tie_word_embeddings) || arch === 'gemma2';
-  const kind = tokenizerKind ?? (arch === 'qwen2' ? 'bpe-qwen2' : vocab >= 100000 && arch === 'llama' ? 'bpe-llama3' : 'spm');
+  const kind = tokenizerKind ?? (arch === 'qwen2' || arch === 'qwen3next' ? 'bpe-qwen2' : vocab >= 100000 && arch === 'llama' ? 'bpe-llama3' : 'spm');
 
   const a = (k) => `${arch}.${k}`;
   const metadata = [
@@ -164,6 +165,24 @@ export function ggufFromHfConfig(config, mix, { name = 'vramcalc-differential', 
   if (nExpert > 0) {
     metadata.push([a('expert_count'), u32(nExpert)], [a('expert_used_count'), u32(config.num_experts_per_tok)]);
   }
+  if (arch === 'qwen3next') {
+    // conversion/qwen.py Qwen3NextModel.set_gguf_parameters; src/models/qwen3next.cpp reads them.
+    const valueDim = config.linear_value_head_dim * config.linear_num_value_heads;
+    metadata.push(
+      [a('expert_count'), u32(config.num_experts)],
+      [a('expert_used_count'), u32(config.num_experts_per_tok)],
+      [a('expert_feed_forward_length'), u32(config.moe_intermediate_size)],
+      [a('expert_shared_feed_forward_length'), u32(config.shared_expert_intermediate_size)],
+      [a('ssm.conv_kernel'), u32(config.linear_conv_kernel_dim)],
+      [a('ssm.state_size'), u32(config.linear_key_head_dim)],
+      [a('ssm.group_count'), u32(config.linear_num_key_heads)],
+      [a('ssm.time_step_rank'), u32(config.linear_num_value_heads)],
+      [a('ssm.inner_size'), u32(valueDim)],
+      [a('full_attention_interval'), u32(config.full_attention_interval ?? 4)],
+    );
+    const ropeIndex = metadata.findIndex(([k]) => k === a('rope.dimension_count'));
+    metadata[ropeIndex] = [a('rope.dimension_count'), u32(Math.floor(headDim * (config.partial_rotary_factor ?? 0.25)))];
+  }
   if (arch === 'gemma2') {
     metadata.push(
       [a('attention.sliding_window'), u32(config.sliding_window)],
@@ -181,7 +200,45 @@ export function ggufFromHfConfig(config, mix, { name = 'vramcalc-differential', 
   const kv = nHeadKv * headDim;
   const llama3Rope = config.rope_scaling?.rope_type === 'llama3';
   if (llama3Rope) add('rope_freqs.weight', [headDim / 2]);  // convert_hf_to_gguf generate_extra_tensors
-  for (let i = 0; i < nLayer; i++) {
+  if (arch === 'qwen3next') {
+    // src/models/qwen3next.cpp load_arch_tensors, with the converter's split of in_proj_qkvz.
+    const hk = config.linear_key_head_dim, hv = config.linear_value_head_dim;
+    const nk = config.linear_num_key_heads, nv = config.linear_num_value_heads;
+    const keyDim = hk * nk, valueDim = hv * nv, convDim = 2 * keyDim + valueDim;
+    const interval = config.full_attention_interval ?? 4;
+    const E = config.num_experts, ffExp = config.moe_intermediate_size, ffSh = config.shared_expert_intermediate_size;
+    for (let i = 0; i < nLayer; i++) {
+      const b = `blk.${i}.`;
+      add(`${b}attn_norm.weight`, [nEmbd]);
+      add(`${b}post_attention_norm.weight`, [nEmbd]);
+      if ((i + 1) % interval === 0) {
+        add(`${b}attn_q.weight`, [nEmbd, 2 * q]);
+        add(`${b}attn_k.weight`, [nEmbd, kv]);
+        add(`${b}attn_v.weight`, [nEmbd, kv]);
+        add(`${b}attn_output.weight`, [q, nEmbd]);
+        add(`${b}attn_q_norm.weight`, [headDim]);
+        add(`${b}attn_k_norm.weight`, [headDim]);
+      } else {
+        add(`${b}attn_qkv.weight`, [nEmbd, convDim]);
+        add(`${b}attn_gate.weight`, [nEmbd, valueDim]);
+        add(`${b}ssm_conv1d.weight`, [config.linear_conv_kernel_dim, convDim]);
+        add(`${b}ssm_dt.bias`, [nv]);
+        add(`${b}ssm_a`, [nv]);
+        add(`${b}ssm_ba.weight`, [nEmbd, 2 * nv]);
+        add(`${b}ssm_norm.weight`, [hv]);
+        add(`${b}ssm_out.weight`, [valueDim, nEmbd]);
+      }
+      add(`${b}ffn_gate_inp.weight`, [nEmbd, E]);
+      add(`${b}ffn_gate_exps.weight`, [nEmbd, ffExp, E]);
+      add(`${b}ffn_down_exps.weight`, [ffExp, nEmbd, E]);
+      add(`${b}ffn_up_exps.weight`, [nEmbd, ffExp, E]);
+      add(`${b}ffn_gate_inp_shexp.weight`, [nEmbd]);
+      add(`${b}ffn_gate_shexp.weight`, [nEmbd, ffSh]);
+      add(`${b}ffn_up_shexp.weight`, [nEmbd, ffSh]);
+      add(`${b}ffn_down_shexp.weight`, [ffSh, nEmbd]);
+    }
+  }
+  for (let i = 0; i < (arch === 'qwen3next' ? 0 : nLayer); i++) {
     const b = `blk.${i}.`;
     add(`${b}attn_norm.weight`, [nEmbd]);
     add(`${b}attn_q.weight`, [nEmbd, q]);

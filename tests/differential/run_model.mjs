@@ -82,7 +82,7 @@ for (const c of request.contexts) {
   const entry = { request: c };
   try {
     const nlcOptions = {
-      contextSize: c.contextSize, modelGpuLayers: 0, batchSize: c.batchSize, sequences: 1,
+      contextSize: c.contextSize, modelGpuLayers: 0, batchSize: c.batchSize, sequences: c.sequences ?? 1,
       flashAttention: c.flashAttention, kvCacheKeyType: kvType, kvCacheValueType: kvType,
     };
     entry.nlc_formula = model.fileInsights.estimateContextResourceRequirements(nlcOptions);
@@ -94,7 +94,7 @@ for (const c of request.contexts) {
     const context = await model.createContext({
       contextSize: c.contextSize,
       batchSize: c.batchSize,
-      sequences: 1,
+      sequences: c.sequences ?? 1,
       threads: request.threads ?? 1,
       flashAttention: c.flashAttention,
       experimentalKvCacheKeyType: kvType,
@@ -129,6 +129,9 @@ for (const c of request.contexts) {
     entry.flash_attn = grab(/llama_context: flash_attn\s+=\s+(\w+)/);
     entry.output_bytes = Object.values(buffers(lines, ' output')).reduce((a, b) => a + b, 0);
     entry.kv_bytes = Object.values(buffers(lines, 'KV')).reduce((a, b) => a + b, 0);
+    // Recurrent layers: llama_memory_recurrent's "RS buffer size" (conv + state rows, f32).
+    entry.rs_bytes = Object.values(buffers(lines, 'RS')).reduce((a, b) => a + b, 0);
+    entry.n_seq_max = num(grab(/llama_context: n_seq_max\s+=\s+(\d+)/)) || (c.sequences ?? 1);
     // One summary line per cache (iSWA has two): cells, layers, K and V sizes.
     entry.kv_caches = [];
     for (const m of text.matchAll(/llama_kv_cache: size =\s+([0-9.]+) MiB \(\s*(\d+) cells,\s+(\d+) layers,.*K \((\w+)\):\s+([0-9.]+) MiB, V \((\w+)\):\s+([0-9.]+) MiB/g)) {
