@@ -56,6 +56,8 @@ constexpr ArchSpec kArchSpecs[] = {
   {"qwen3",        151936, 4096, 22016, 32, 32,  32,  128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kNone, false},
   {"qwen3_moe",    151936, 2048, 6144,  24, 32,  4,   128, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Moe, false},
   {"qwen3_next",   151936, 2048, 5632,  48, 16,  2,   256, 32768,   false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Next, true},
+  {"qwen3_5_text", 248320, 5120, 17408, 64, 24,  4,   256, 262144,  false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kNone,   true},
+  {"qwen3_5_moe_text", 248320, 2048, 512, 40, 16, 2,   256, 262144,  false, true,  Norm::kRms,   false, false, true,  false, false, false, false, false, false, false, Moe::kQwen3Next, true},
   {"gemma",        256000, 3072, 24576, 28, 16,  16,  256, 8192,    true,  true,  Norm::kRms,   false, false, false, false, false, false, false, false, false, false, Moe::kNone, false},
   {"gemma2",       256000, 2304, 9216,  26, 8,   4,   256, 8192,    true,  true,  Norm::kRms,   false, true,  false, false, false, false, false, false, false, false, Moe::kNone, false},
   {"gemma3_text",  262208, 2304, 9216,  26, 8,   4,   256, 131072,  true,  true,  Norm::kRms,   false, true,  true,  false, false, false, false, false, false, false, Moe::kNone, false},
@@ -70,7 +72,7 @@ constexpr ArchSpec kArchSpecs[] = {
 // clang-format on
 
 const char* const kSupportedTypes[] = {"llama",  "mistral",     "mixtral",   "qwen2",  "qwen2_moe",
-                                       "qwen3",  "qwen3_moe",   "qwen3_next",   "gemma",     "gemma2", "gemma3",
+                                       "qwen3",  "qwen3_moe",   "qwen3_next",   "qwen3_5",   "qwen3_5_text",   "qwen3_5_moe",   "qwen3_5_moe_text",   "gemma",     "gemma2", "gemma3",
                                        "gemma3_text", "phi",    "phi3",      "gpt2",   "gpt_neox",
                                        "falcon", "deepseek_v3", "gpt_oss"};
 
@@ -610,6 +612,11 @@ Result<ModelDescription> ModelFromHfConfig(std::string_view json_text) {
     }
   }
   VRAM_RETURN_IF_ERROR(BuildFromFields(fields, root, type, known, &model));
+  if (const auto vision = root.find("vision_config"); vision != root.end() && vision->is_object()) {
+    model.warnings.push_back(
+        "vision_config: the checkpoint's vision tower is not counted; the estimate is for the text "
+        "model (llama.cpp loads the tower from a separate mmproj file)");
+  }
   DeriveTraits(&model);
   return model;
 }

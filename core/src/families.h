@@ -43,6 +43,8 @@ constexpr Family kFamilies[] = {
   {"qwen3",        "qwen3",     WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3_moe",    "qwen3moe",  WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3_next",   "qwen3next", WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false},
+  {"qwen3_5_text", "qwen35",    WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false},
+  {"qwen3_5_moe_text", "qwen35moe", WindowLayers::kNone,              WindowLayers::kNone,    0, 0, false},
   {"gemma",        "gemma",     WindowLayers::kEvery,                 WindowLayers::kNone,    0, 0, false},
   {"gemma2",       "gemma2",    WindowLayers::kPattern,               WindowLayers::kPattern, 2, 4096, true},
   {"gemma3_text",  "gemma3",    WindowLayers::kPattern,               WindowLayers::kPattern, 6, 4096, true},
