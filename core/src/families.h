@@ -25,6 +25,7 @@ struct Family {
   int window_pattern;         ///< n of kPattern (config.json may override it).
   int64_t default_window;     ///< When the file states no window (0 = none).
   bool llamacpp_swa;          ///< llama.cpp keeps a window-sized (iSWA) cache for it.
+  bool delta_net = false;     ///< Gated DeltaNet layers between full-attention ones.
 };
 
 // Windows: transformers' Gemma2/Gemma3/GptOss/Mistral/Qwen2 decoder layers; llama.cpp
@@ -42,9 +43,9 @@ constexpr Family kFamilies[] = {
   {"qwen2_moe",    "qwen2moe",  WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3",        "qwen3",     WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
   {"qwen3_moe",    "qwen3moe",  WindowLayers::kAboveMaxWindowLayers,  WindowLayers::kNone,    0, 0, false},
-  {"qwen3_next",   "qwen3next", WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false},
-  {"qwen3_5_text", "qwen35",    WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false},
-  {"qwen3_5_moe_text", "qwen35moe", WindowLayers::kNone,              WindowLayers::kNone,    0, 0, false},
+  {"qwen3_next",   "qwen3next", WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false, true},
+  {"qwen3_5_text", "qwen35",    WindowLayers::kNone,                  WindowLayers::kNone,    0, 0, false, true},
+  {"qwen3_5_moe_text", "qwen35moe", WindowLayers::kNone,              WindowLayers::kNone,    0, 0, false, true},
   {"gemma",        "gemma",     WindowLayers::kEvery,                 WindowLayers::kNone,    0, 0, false},
   {"gemma2",       "gemma2",    WindowLayers::kPattern,               WindowLayers::kPattern, 2, 4096, true},
   {"gemma3_text",  "gemma3",    WindowLayers::kPattern,               WindowLayers::kPattern, 6, 4096, true},

@@ -684,6 +684,15 @@ TensorRole RoleOf(const NameParts& p, bool* known) {
       {"ffn_up_shexp", TensorRole::kSharedExpertUp},
       {"ffn_down_shexp", TensorRole::kSharedExpertDown},
       {"ffn_gate_inp_shexp", TensorRole::kSharedExpertRouter},
+      // Recurrent layers (gated DeltaNet, Mamba): llama.cpp LLM_TENSOR_SSM_*, ATTN_GATE.
+      {"attn_gate", TensorRole::kSsmIn},
+      {"ssm_in", TensorRole::kSsmIn},
+      {"ssm_ba", TensorRole::kSsmIn},
+      {"ssm_conv1d", TensorRole::kSsmConv},
+      {"ssm_dt", TensorRole::kSsmParam},
+      {"ssm_a", TensorRole::kSsmParam},
+      {"ssm_d", TensorRole::kSsmParam},
+      {"ssm_out", TensorRole::kSsmOut},
   };
   *known = true;
   if (p.layer < 0) {
@@ -777,6 +786,48 @@ Result<std::vector<const GgufHeader*>> OrderParts(const std::vector<GgufHeader>&
 }
 
 }  // namespace
+
+/// Gated DeltaNet layers (qwen3next, qwen35, qwen35moe): which layers are recurrent
+/// ({arch}.attention.recurrent_layers, else every layer but each full_attention_interval-th,
+/// default 4) and their state: llama.cpp n_embd_r = (ssm.conv_kernel - 1) x (ssm.inner_size + 2 x
+/// ssm.group_count x ssm.state_size), n_embd_s = ssm.state_size x ssm.inner_size
+/// (src/llama-hparams.cpp, src/models/qwen3next.cpp).
+Status MarkDeltaNetLayers(const Keys& keys, int64_t layers, AttentionGeometry* g) {
+  constexpr int64_t kMaxDim = ConfigLimits::kMaxDimension;
+  int64_t conv = 0, state = 0, groups = 0, inner = 0, interval = 4;
+  VRAM_RETURN_IF_ERROR(keys.Int("ssm.conv_kernel", 1, 1024, true, 0, &conv));
+  VRAM_RETURN_IF_ERROR(keys.Int("ssm.state_size", 1, kMaxDim, true, 0, &state));
+  VRAM_RETURN_IF_ERROR(keys.Int("ssm.group_count", 1, kMaxDim, true, 0, &groups));
+  VRAM_RETURN_IF_ERROR(keys.Int("ssm.inner_size", 1, kMaxDim, true, 0, &inner));
+  VRAM_RETURN_IF_ERROR(keys.Int("full_attention_interval", 1, layers, false, 4, &interval));
+  std::vector<bool> recurrent(static_cast<size_t>(layers), false);
+  if (const GgufValue* list = keys.Find("attention.recurrent_layers")) {
+    if (list->type != GgufType::kArray || list->elements.size() < static_cast<size_t>(layers)) {
+      return Status(ErrorCode::kParseError,
+                    "gguf: key '" + keys.Key("attention.recurrent_layers") + "' must hold one flag per layer",
+                    keys.Key("attention.recurrent_layers"));
+    }
+    for (int64_t i = 0; i < layers; ++i) {
+      int64_t flag = 0;
+      if (!list->elements[static_cast<size_t>(i)].AsInt(&flag)) {
+        return Status(ErrorCode::kParseError,
+                      "gguf: key '" + keys.Key("attention.recurrent_layers") + "' must hold BOOL flags",
+                      keys.Key("attention.recurrent_layers"));
+      }
+      recurrent[static_cast<size_t>(i)] = flag != 0;
+    }
+  } else {
+    for (int64_t i = 0; i < layers; ++i) recurrent[static_cast<size_t>(i)] = (i + 1) % interval != 0;
+  }
+  for (int64_t i = 0; i < layers; ++i) {
+    if (!recurrent[static_cast<size_t>(i)]) continue;
+    LayerAttention& l = g->layers[static_cast<size_t>(i)];
+    l = LayerAttention{AttentionKind::kNone, 0, 0};
+    l.conv_state_values = (conv - 1) * (inner + 2 * groups * state);
+    l.recurrent_state_values = state * inner;
+  }
+  return Status::Ok();
+}
 
 Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
   Result<std::vector<const GgufHeader*>> ordered_or = OrderParts(parts);
@@ -982,6 +1033,10 @@ Result<GgufModel> ModelFromGguf(const std::vector<GgufHeader>& parts) {
       l.kind = AttentionKind::kSlidingWindow;
       l.window_tokens = window;
     }
+  }
+
+  if (arch != nullptr && arch->delta_net) {
+    VRAM_RETURN_IF_ERROR(MarkDeltaNetLayers(keys, layers, &g));
   }
 
   // Feed-forward per layer, from the tensors' shapes.

@@ -68,7 +68,7 @@ export const MODELS = [
   },
   {
     id: 'qwen3-next-mini', label: 'Qwen3-Next layers (3 gated DeltaNet + 1 full attention), 1 and 4 sequences',
-    config: QWEN3_NEXT_MINI, mix: 'F16', weights: 'gguf-f16',
+    config: QWEN3_NEXT_MINI, mix: 'F16', weights: 'gguf-f16', checkGguf: true,
     contexts: [ctx(4096, 'f16', true), ctx(16384, 'f16', true), ctx(4096, 'f16', true, 512, 4), ctx(16384, 'f16', true, 512, 4)],
   },
   {

@@ -44,11 +44,13 @@ after(() => {
 });
 
 /// vramcalc's estimate for one setting, reduced to the CPU-comparable lines.
-function ours(configPath, weights, c, ubatch, nCtx) {
+function ours(configPath, weights, c, ubatch, nCtx, ggufPath = null) {
   // Several sequences: llama.cpp's n_ctx is shared, one stream of n_ctx / n_seq cells each.
   const sequences = c.sequences ?? 1;
   const perSequence = sequences > 1 ? Math.floor(nCtx / sequences) : c.contextSize;
-  const args = ['--hf-config', configPath, '--runtime', 'llamacpp', '--weights', weights,
+  // From the GGUF file itself (its header) or from config.json under the same mix.
+  const source = ggufPath ? ['--gguf', ggufPath] : ['--hf-config', configPath, '--weights', weights];
+  const args = [...source, '--runtime', 'llamacpp',
     '--context', String(perSequence), '--batch', String(sequences), '--kv-dtype', c.kvType, '--flash-attn', c.flashAttention ? 'on' : 'off',
     '--ubatch', String(ubatch), '--llamacpp-backend', 'cpu', '--json'];
   const j = JSON.parse(execFileSync(CLI, args, { encoding: 'utf8' }));
@@ -84,9 +86,13 @@ for (const m of MODELS) {
     const child = spawnSync(process.execPath, [join(HERE, 'run_model.mjs'), request], {
       cwd: HERE, encoding: 'utf8', maxBuffer: 64 * MiB,
     });
-    rmSync(gguf, { force: true });
     assert.equal(child.status, 0, `llama.cpp run failed for ${m.id}:\n${child.stderr}\n${child.stdout?.slice(-4000)}`);
     const run = JSON.parse(child.stdout.trim().split('\n').pop());
+    // The same estimate read from the file's header must be the config.json one (checkGguf).
+    const fromFile = m.checkGguf
+      ? run.contexts.map((c) => (c.error ? null : ours(configPath, m.weights, c.request, c.n_ubatch, c.n_ctx, gguf)))
+      : [];
+    rmSync(gguf, { force: true });
     results.llama_cpp_release = run.llama_cpp_release;
     results.system_info = run.system_info;
 
@@ -94,6 +100,12 @@ for (const m of MODELS) {
     for (const c of run.contexts) {
       assert.ok(!c.error, `${m.id} ${JSON.stringify(c.request)}: context failed: ${c.error}\n${(c.log_tail ?? []).join('\n')}`);
       const o = ours(configPath, m.weights, c.request, c.n_ubatch, c.n_ctx);
+      const f = fromFile[run.contexts.indexOf(c)];
+      if (f) {
+        for (const line of ['model', 'kv', 'rs', 'compute']) {
+          if (f[line] !== o[line]) misses.push(`${m.id} ctx=${c.request.contextSize}: --gguf ${line} ${f[line]} B vs config.json ${o[line]} B`);
+        }
+      }
       // Our kv_cache line holds the KV cache and the recurrent state; llama.cpp prints them as
       // its KV and RS buffers.
       const measured = { model: run.model.buffer_bytes, kv: c.kv_bytes + c.rs_bytes, compute: c.compute_bytes, rs: c.rs_bytes };
