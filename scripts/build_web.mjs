@@ -32,12 +32,20 @@ const require = createRequire(import.meta.url);
 const wasmModule = await require(join(wasmDir, 'vramcalc.js'))({ wasmBinary: readFileSync(join(wasmDir, 'vramcalc.wasm')) });
 const session = new wasmModule.Session();
 
+/// The family traits the core reads off a preset's geometry (vram::ModelTraitNames).
+function traitsOf(m) {
+  const traits = JSON.parse(wasmModule.Session.traits(JSON.stringify(m.config)));
+  if (!Array.isArray(traits)) throw new Error(`preset ${m.id}: ${traits.error?.message}`);
+  return traits;
+}
+
 const models = JSON.parse(readFileSync(join(root, 'presets', 'models.json'), 'utf8')).models.map((m) => {
   const r = JSON.parse(session.calculate(JSON.stringify({ model: m.id, config: m.config })));
   if (r.error) throw new Error(`preset ${m.id}: ${r.error.message}`);
   return {
     id: m.id, name: m.name, family: m.family, hf_repo: m.hf_repo, config_source: m.config_source,
     parameters: r.parameters, active_parameters: r.active_parameters,
+    traits: traitsOf(m),  // hybrid, moe, ... (the core's)
     max_context: m.config.max_position_embeddings ?? m.config.n_positions ?? null,
     config: m.config,
   };

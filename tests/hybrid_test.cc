@@ -140,6 +140,18 @@ TEST(Qwen3Next, MalformedHybridConfigsNameTheField) {
   EXPECT_EQ(m.status().field(), "layer_types");
 }
 
+TEST(ModelTraits, FromTheGeometryNotTheName) {
+  EXPECT_EQ(ModelTraitNames(test::PresetModel("qwen3-next-80b-a3b")),
+            (std::vector<std::string>{"hybrid", "moe"}));
+  EXPECT_EQ(ModelTraitNames(test::PresetModel("qwen3.5-27b")),
+            (std::vector<std::string>{"hybrid", "multimodal"}));
+  EXPECT_EQ(ModelTraitNames(test::PresetModel("gemma-2-9b")),
+            (std::vector<std::string>{"sliding_window"}));
+  EXPECT_EQ(ModelTraitNames(test::PresetModel("deepseek-v3")),
+            (std::vector<std::string>{"moe", "mla"}));
+  EXPECT_TRUE(ModelTraitNames(test::PresetModel("llama-3.1-8b")).empty());
+}
+
 // Families the core cannot place yet must be refused, never read as a llama (issue 13: a
 // Nemotron-H config.json got a KV cache on its Mamba layers).
 TEST(UnknownHybrids, AreRefusedNamingTheKeys) {

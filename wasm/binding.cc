@@ -44,5 +44,6 @@ EMSCRIPTEN_BINDINGS(vramcalc) {
       .function("importModel", &ImportModel)
       .class_function("formats", &vram::Session::FormatsJson)
       .class_function("runtimes", &vram::Session::RuntimesJson)
-      .class_function("schema", &vram::Session::SchemaJson);
+      .class_function("schema", &vram::Session::SchemaJson)
+      .class_function("traits", &vram::Session::TraitsJson);
 }

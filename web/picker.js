@@ -3,6 +3,12 @@
 
 import { esc, modelSize } from './format.js';
 
+/** The family traits the core reports for a preset (hybrid, sliding window, MoE, MLA, multimodal). */
+const TRAIT_NAMES = { hybrid: 'hybrid', sliding_window: 'sliding window', moe: 'MoE', mla: 'MLA', multimodal: 'multimodal' };
+function traitText(m) {
+  return (m.traits ?? []).map((t) => TRAIT_NAMES[t] ?? t).join(', ');
+}
+
 export class ModelPicker {
   /**
    * @param input  the <input role="combobox">
@@ -44,7 +50,7 @@ export class ModelPicker {
   filter(query, open) {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     this.visible = this.models.filter((m) => {
-      const hay = `${m.name} ${m.id} ${m.family} ${m.active_parameters < m.parameters ? 'moe' : ''}`.toLowerCase();
+      const hay = `${m.name} ${m.id} ${m.family} ${m.active_parameters < m.parameters ? 'moe' : ''} ${traitText(m)}`.toLowerCase();
       return words.every((w) => hay.includes(w));
     });
     let html = '';
@@ -59,7 +65,8 @@ export class ModelPicker {
           `<li role="presentation" class="group-label" id="mg-${group}">${esc(family)}</li>`;
       }
       html += `<li role="option" id="mo-${esc(m.id)}" data-id="${esc(m.id)}" aria-selected="${m.id === this.value}">` +
-        `<span class="opt-name">${esc(m.name)}</span><span class="opt-meta">${esc(modelSize(m.parameters, m.active_parameters))}</span></li>`;
+        `<span class="opt-name">${esc(m.name)}</span><span class="opt-meta">${esc(modelSize(m.parameters, m.active_parameters))}` +
+        `${traitText(m) ? ` · ${esc(traitText(m))}` : ''}</span></li>`;
     }
     if (family !== null) html += '</ul></li>';
     if (this.visible.length === 0) html = '<li role="presentation" class="empty">No model matches</li>';

@@ -613,6 +613,7 @@ Result<ModelDescription> ModelFromHfConfig(std::string_view json_text) {
   }
   VRAM_RETURN_IF_ERROR(BuildFromFields(fields, root, type, known, &model));
   if (const auto vision = root.find("vision_config"); vision != root.end() && vision->is_object()) {
+    model.traits.multimodal = true;
     model.warnings.push_back(
         "vision_config: the checkpoint's vision tower is not counted; the estimate is for the text "
         "model (llama.cpp loads the tower from a separate mmproj file)");

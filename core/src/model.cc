@@ -46,8 +46,26 @@ std::string Status::field() const {
   return out;
 }
 
+std::vector<std::string> ModelTraitNames(const ModelDescription& model) {
+  bool hybrid = false, sliding = false, mla = false, moe = false;
+  for (const LayerAttention& l : model.attention.layers) {
+    hybrid = hybrid || l.conv_state_values > 0 || l.recurrent_state_values > 0;
+    sliding = sliding || l.kind == AttentionKind::kSlidingWindow;
+    mla = mla || l.kind == AttentionKind::kMla;
+  }
+  for (const LayerFeedForward& f : model.feed_forward) moe = moe || f.moe;
+  std::vector<std::string> out;
+  if (hybrid) out.emplace_back("hybrid");
+  if (sliding) out.emplace_back("sliding_window");
+  if (moe) out.emplace_back("moe");
+  if (mla) out.emplace_back("mla");
+  if (model.traits.multimodal) out.emplace_back("multimodal");
+  return out;
+}
+
 void DeriveTraits(ModelDescription* model) {
   ModelTraits t;
+  t.multimodal = model->traits.multimodal;
   for (const TensorInfo& tensor : model->tensors) {
     if (tensor.layer < 0 || tensor.role != TensorRole::kNorm) continue;
     const std::string& n = tensor.name;

@@ -377,6 +377,12 @@ std::string Session::FormatsJson() {
 
 std::string Session::SchemaJson() { return RequestSchemaJson(); }
 
+std::string Session::TraitsJson(const std::string& config_json) {
+  Result<ModelDescription> model = ModelFromHfConfig(config_json);
+  if (!model.ok()) return ErrorJson(model.status());
+  return OrderedJson(ModelTraitNames(*model)).dump();
+}
+
 std::string Session::RuntimesJson() {
   OrderedJson out = OrderedJson::array();
   for (const RuntimeInfo& r : ListRuntimes()) {

@@ -123,6 +123,7 @@ int DTypeBytes(DType dtype);
 struct ModelTraits {
   bool qk_norm = false;         ///< Per-head norms on Q and K (attn_q_norm / attn_k_norm).
   bool sandwich_norms = false;  ///< Norms after attention and after the MLP (Gemma 2/3).
+  bool multimodal = false;      ///< The checkpoint has a vision tower (not counted).
 };
 
 /// One model, from any source: the attention geometry plus the tensor inventory.
@@ -145,6 +146,10 @@ struct ModelDescription {
 
 /// Sets model->traits from its tensor inventory. Every model builder calls it last.
 void DeriveTraits(ModelDescription* model);
+
+/// The family traits a model picker shows, from the geometry and inventory: "hybrid" (layers
+/// with a recurrent state), "sliding_window", "moe", "mla", "multimodal".
+std::vector<std::string> ModelTraitNames(const ModelDescription& model);
 
 /// Parameter counts derived from the inventory.
 struct ParameterCounts {

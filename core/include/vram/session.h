@@ -54,6 +54,8 @@ class Session {
   /// The weight-format catalogue, the runtimes and the devices as JSON arrays.
   static std::string FormatsJson();
   static std::string RuntimesJson();
+  /// A config.json's family traits (ModelTraitNames) as a JSON array, or an error object.
+  static std::string TraitsJson(const std::string& config_json);
   /// The request schema (RequestSchemaJson).
   static std::string SchemaJson();
 
