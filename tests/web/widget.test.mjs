@@ -19,6 +19,7 @@ checkPrerequisites('widget');
 if (!existsSync(join(site, 'examples', 'blog-post.html'))) {
   throw new Error(`widget: missing the demo page in ${site} (node scripts/build_web.mjs stages web/examples/)`);
 }
+const presetCount = JSON.parse(readFileSync(join(root, 'presets', 'models.json'), 'utf8')).models.length;
 const devices = new Map(JSON.parse(readFileSync(join(root, 'presets', 'hardware.json'), 'utf8')).devices
   .map((d) => [d.id, d]));
 
@@ -221,7 +222,7 @@ test('a bad attribute shows an inline message naming it and what it accepts; the
   const { page } = await open(t);
   await widget(page, '#w-llama');
   const bad = [
-    ['b-model', { model: 'no-such-model' }, ['model attribute', "unknown preset 'no-such-model'", 'Accepted values (68)']],
+    ['b-model', { model: 'no-such-model' }, ['model attribute', "unknown preset 'no-such-model'", `Accepted values (${presetCount})`]],
     ['b-context', { model: 'llama-3.1-8b', context: 'abc' }, ['context attribute', 'must be an integer in [1, 16777216]', '"abc"']],
     ['b-zero', { model: 'llama-3.1-8b', context: '0' }, ['context attribute', '[1, 16777216], got 0']],
     ['b-weights', { model: 'llama-3.1-8b', weights: 'bf16' }, ['weights attribute', 'llama.cpp loads GGUF only']],
