@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "test_util.h"
 
 namespace vram {
@@ -202,6 +204,13 @@ TEST(WeightFormatTest, GptOssNativeFormatIsMxfp4OnExpertsOnly) {
   EXPECT_EQ(plan.total_bytes, expected);
   // The published checkpoint is about 13 GB (model card: "fits in 16GB").
   EXPECT_NEAR(plan.total_bytes / 1e9, 13.8, 0.3);
+}
+
+TEST(WeightFormatTest, CatalogueListsEachIdOnce) {
+  // Issue 15: gguf-f32, gguf-f16 and gguf-bf16 were listed twice (once as mixes, once as types).
+  std::set<std::string> ids;
+  for (const WeightFormatInfo& f : ListWeightFormats()) EXPECT_TRUE(ids.insert(f.id).second) << f.id;
+  EXPECT_TRUE(ids.count("gguf-f16") && ids.count("gguf-bf16") && ids.count("gguf-f32"));
 }
 
 TEST(WeightFormatTest, CatalogueListsEveryFamily) {

@@ -81,6 +81,11 @@ function loadRuntimes() {
     RUNTIME_DEFAULT_WEIGHTS[r.id] = r.default_weights;
     RUNTIME_NEEDS_DEVICE[r.id] = r.needs_device_memory;
   }
+  // A runtime the markup does not list yet (a new profile in the core) still gets its option.
+  const select = form.elements.namedItem('runtime');
+  for (const r of engine.runtimes()) {
+    if (![...select.options].some((o) => o.value === r.id)) select.add(new Option(r.name, r.id));
+  }
 }
 const FAMILY_NAMES = {
   dense: '16/32-bit', fp8: 'FP8', bitsandbytes: 'bitsandbytes', gptq: 'GPTQ', awq: 'AWQ', mxfp4: 'MXFP4',

@@ -306,6 +306,10 @@ std::vector<WeightFormatInfo> ListWeightFormats() {
     Result<WeightFormat> parsed = ParseWeightFormat(std::string("gguf-") + t.name);
     if (!parsed.ok()) continue;
     info.id = parsed->id;
+    // The named mixes already list gguf-f32, gguf-f16 and gguf-bf16: one entry per id.
+    bool listed = false;
+    for (const WeightFormatInfo& f : list) listed = listed || f.id == info.id;
+    if (listed) continue;
     info.family = "gguf";
     info.description = std::to_string(t.block_bytes) + " bytes per block of " +
                        std::to_string(t.block_elements) + " weights, on every 2-D tensor";
