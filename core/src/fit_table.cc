@@ -1,11 +1,30 @@
 // The fit table: every device of the catalogue against one workload, with the planner's own
 // rules (capacity, placement, headroom, speed), so the page shows what `vramcalc fit` says.
 
-#include <algorithm>
-
 #include "vram/planner.h"
 
 namespace vram {
+namespace {
+
+/// A device the runtime or layout cannot use (vLLM on a Mac, several GPUs that cannot pool): it
+/// offers its memory, and the row says why.
+FitTableRow UnusableRow(const Device& d, const Status& why) {
+  FitTableRow row;
+  row.device = &d;
+  row.capacity_bytes = d.usable_memory_bytes();
+  row.headroom_bytes = -1;
+  row.unsupported = why.message();
+  return row;
+}
+
+/// The street price of the devices needed, when both are known.
+void SetPrice(const Device& d, FitTableRow* row) {
+  if (row->devices_needed > 0 && d.street_price_usd.has_value()) {
+    row->price_usd = *d.street_price_usd * row->devices_needed;
+  }
+}
+
+}  // namespace
 
 Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const WeightPlan& weights,
                                           const InferenceRequest& request,
@@ -19,12 +38,8 @@ Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const W
     hw.device = &d;
     Result<FitResult> one = Fit(model, weights, request, hw);
     if (!one.ok()) {
-      // A device this runtime or layout cannot use (vLLM on a Mac): the row says why. The request
-      // itself was checked by the estimate before the table.
-      row.capacity_bytes = d.usable_memory_bytes();
-      row.headroom_bytes = -1;
-      row.unsupported = one.status().message();
-      rows.push_back(row);
+      // The request itself was checked by the estimate before the table.
+      rows.push_back(UnusableRow(d, one.status()));
       continue;
     }
     row.capacity_bytes = one->capacity_bytes;
@@ -44,8 +59,8 @@ Result<std::vector<FitTableRow>> FitTable(const ModelDescription& model, const W
       hw.count = row.devices_needed;
       Result<ThroughputEstimate> t = EstimateThroughput(model, weights, request, hw);
       if (t.ok()) row.decode_tokens_per_s = t->decode_tokens_per_s;
-      if (d.street_price_usd.has_value()) row.price_usd = *d.street_price_usd * row.devices_needed;
     }
+    SetPrice(d, &row);
     rows.push_back(row);
   }
   return rows;
@@ -64,20 +79,14 @@ Result<std::vector<FitTableRow>> TrainingFitTable(const ModelDescription& model,
     hw.device = &d;
     Result<FitResult> f = FitTraining(model, request, hw);
     if (!f.ok()) {
-      // A layout of several GPUs on a device that cannot pool them: the row says why.
-      row.capacity_bytes = d.usable_memory_bytes();
-      row.headroom_bytes = -1;
-      row.unsupported = f.status().message();
-      rows.push_back(row);
+      rows.push_back(UnusableRow(d, f.status()));
       continue;
     }
     row.capacity_bytes = f->capacity_bytes;
     row.headroom_bytes = f->headroom_bytes;
     row.fits_one = f->fits;
     row.devices_needed = f->fits ? static_cast<int>(layout) : 0;
-    if (row.devices_needed > 0 && d.street_price_usd.has_value()) {
-      row.price_usd = *d.street_price_usd * row.devices_needed;
-    }
+    SetPrice(d, &row);
     rows.push_back(row);
   }
   return rows;
